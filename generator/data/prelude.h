@@ -1,0 +1,295 @@
+/*
+ * d3dkmt-codegen's Windows prelude: the base types and macros that the display
+ * kernel-thunk headers take from windows.h, ntdef.h, wdm.h and sal.h.
+ *
+ * Written in plain C so that pycparser can read it, and so that clang with an
+ * MSVC target reads the same definitions (the layout tests do that). Sizes are
+ * those of the MSVC ABIs: long is 32-bit, wchar_t 16-bit, pointers 8 or 4 bytes.
+ *
+ * The preprocessor stage defines _WIN32, and _WIN64/_M_X64 or _M_IX86 per ABI.
+ * SAL annotations (_In_, _Field_size_(n), ...) are deliberately NOT defined here:
+ * the preprocess stage records them beside the member they annotate and then
+ * blanks them out, so they survive into the IR.
+ */
+#ifndef D3DKMT_CODEGEN_PRELUDE
+#define D3DKMT_CODEGEN_PRELUDE
+
+#if defined(_M_X64) || defined(_M_AMD64)
+#define _AMD64_ 1
+#define _WIN64 1
+#elif defined(_M_IX86)
+#define _X86_ 1
+#endif
+
+/* Target versions: the newest, unless the command line says otherwise. */
+#define NTDDI_WIN2K       0x05000000
+#define NTDDI_WINXP       0x05010000
+#define NTDDI_WS03        0x05020000
+#define NTDDI_VISTA       0x06000000
+#define NTDDI_LONGHORN    NTDDI_VISTA
+#define NTDDI_WIN7        0x06010000
+#define NTDDI_WIN8        0x06020000
+#define NTDDI_WINBLUE     0x06030000
+#define NTDDI_WINTHRESHOLD 0x0A000000
+#define NTDDI_WIN10       0x0A000000
+#define NTDDI_WIN10_TH2   0x0A000001
+#define NTDDI_WIN10_RS1   0x0A000002
+#define NTDDI_WIN10_RS2   0x0A000003
+#define NTDDI_WIN10_RS3   0x0A000004
+#define NTDDI_WIN10_RS4   0x0A000005
+#define NTDDI_WIN10_RS5   0x0A000006
+#define NTDDI_WIN10_19H1  0x0A000007
+#define NTDDI_WIN10_VB    0x0A000008
+#define NTDDI_WIN10_MN    0x0A000009
+#define NTDDI_WIN10_FE    0x0A00000A
+#define NTDDI_WIN10_CO    0x0A00000B
+#define NTDDI_WIN10_NI    0x0A00000C
+#define NTDDI_WIN10_CU    0x0A00000D
+#define NTDDI_WIN11_ZN    0x0A00000E
+#define NTDDI_WIN11_GA    0x0A00000F
+#define NTDDI_WIN11_GE    0x0A000010
+#ifndef NTDDI_VERSION
+#define NTDDI_VERSION     NTDDI_WIN11_GE
+#endif
+#define _WIN32_WINNT_WIN10 0x0A00
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT      0x0A00
+#endif
+#ifndef WINVER
+#define WINVER            0x0A00
+#endif
+
+/* winapifamily.h: every partition is available. */
+#define WINAPI_FAMILY_PARTITION(p) 1
+#define WINAPI_PARTITION_DESKTOP 1
+#define WINAPI_PARTITION_APP 1
+#define WINAPI_PARTITION_SYSTEM 1
+#define WINAPI_PARTITION_GAMES 1
+
+/* Calling conventions, storage and linkage words: no bearing on layout. */
+#define APIENTRY
+#define WINAPI
+#define NTAPI
+#define CALLBACK
+#define STDMETHODCALLTYPE
+#define __stdcall
+#define __cdecl
+#define _stdcall
+#define _cdecl
+#define FAR
+#define NEAR
+#define far
+#define near
+#define EXTERN_C extern
+#define EXTERN_C_START
+#define EXTERN_C_END
+#define DECLSPEC_IMPORT
+#define DECLSPEC_NOINLINE
+#define DECLSPEC_DEPRECATED
+#define DECLSPEC_ALIGN(n) _Alignas(n)
+#define alignas(n) _Alignas(n)
+#define __forceinline
+#define FORCEINLINE
+#define __inline
+#define _W64
+#define __ptr64
+#define __ptr32
+#define __unaligned
+#define UNALIGNED
+#define POINTER_64
+#define POINTER_32
+#define IN
+#define OUT
+#define OPTIONAL
+#define CONST const
+#define VOID void
+#define NULL 0
+#define TRUE 1
+#define FALSE 0
+#define MAX_PATH 260
+#define ANYSIZE_ARRAY 1
+
+/* Base types with the sizes MSVC gives them on both x86 and x64. */
+typedef void *PVOID, *LPVOID, *HANDLE, **PHANDLE;
+typedef const void *PCVOID, *LPCVOID;
+typedef char CHAR, *PCHAR, *PSTR, *LPSTR;
+typedef const char *PCSTR, *LPCSTR;
+typedef signed char INT8, *PINT8;
+typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE, *LPBYTE, BOOLEAN, *PBOOLEAN, UINT8, *PUINT8;
+typedef char CCHAR;
+typedef short SHORT, *PSHORT, INT16, *PINT16;
+typedef unsigned short USHORT, *PUSHORT, WORD, *PWORD, UINT16, *PUINT16;
+typedef unsigned short WCHAR, *PWCHAR, *PWSTR, *LPWSTR, wchar_t;
+typedef const unsigned short *PCWSTR, *LPCWSTR;
+typedef int INT, *PINT, BOOL, *PBOOL, INT32, *PINT32, LONG32, *PLONG32;
+typedef unsigned int UINT, *PUINT, UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
+typedef long LONG, *PLONG, HRESULT;
+typedef unsigned long ULONG, *PULONG, DWORD, *PDWORD, *LPDWORD;
+typedef long long LONGLONG, *PLONGLONG, INT64, *PINT64, LONG64, *PLONG64;
+typedef unsigned long long ULONGLONG, *PULONGLONG, UINT64, *PUINT64, ULONG64, *PULONG64,
+    DWORD64, *PDWORD64, DWORDLONG;
+typedef float FLOAT, *PFLOAT;
+typedef double DOUBLE;
+typedef signed char int8_t;
+typedef short int16_t;
+typedef int int32_t;
+typedef long long int64_t;
+typedef unsigned char uint8_t;
+typedef unsigned short uint16_t;
+typedef unsigned int uint32_t;
+typedef unsigned long long uint64_t;
+typedef LONG NTSTATUS, *PNTSTATUS;
+
+/* Pointer-sized integers: the generator maps these names to one type that is
+ * 8 bytes on x64 and 4 on x86, so one IR serves both ABIs. */
+#ifdef _WIN64
+typedef long long INT_PTR, LONG_PTR, SSIZE_T;
+typedef unsigned long long UINT_PTR, ULONG_PTR, SIZE_T, DWORD_PTR;
+#else
+typedef int INT_PTR;
+typedef long LONG_PTR, SSIZE_T;
+typedef unsigned int UINT_PTR;
+typedef unsigned long ULONG_PTR, SIZE_T, DWORD_PTR;
+#endif
+typedef INT_PTR *PINT_PTR;
+typedef UINT_PTR *PUINT_PTR;
+typedef LONG_PTR *PLONG_PTR;
+typedef ULONG_PTR *PULONG_PTR, KAFFINITY;
+typedef SIZE_T *PSIZE_T;
+
+/* Handles. */
+#define DECLARE_HANDLE(name) typedef HANDLE name
+DECLARE_HANDLE(HWND);
+DECLARE_HANDLE(HDC);
+DECLARE_HANDLE(HMONITOR);
+DECLARE_HANDLE(HINSTANCE);
+DECLARE_HANDLE(HMODULE);
+DECLARE_HANDLE(HKEY);
+DECLARE_HANDLE(HBITMAP);
+DECLARE_HANDLE(HRGN);
+DECLARE_HANDLE(HGLRC);
+typedef HANDLE PEPROCESS, PETHREAD, PKEVENT, PDEVICE_OBJECT, PFILE_OBJECT, PMDL;
+
+/* Small records of the Windows API. */
+typedef struct _LUID {
+    DWORD LowPart;
+    LONG HighPart;
+} LUID, *PLUID;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        DWORD LowPart;
+        LONG HighPart;
+    };
+    struct {
+        DWORD LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct {
+        DWORD LowPart;
+        DWORD HighPart;
+    };
+    struct {
+        DWORD LowPart;
+        DWORD HighPart;
+    } u;
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+typedef struct _GUID {
+    unsigned long Data1;
+    unsigned short Data2;
+    unsigned short Data3;
+    unsigned char Data4[8];
+} GUID, IID, CLSID, *LPGUID, *PGUID;
+typedef const GUID *LPCGUID, *REFGUID, *REFIID;
+
+typedef struct tagRECT {
+    LONG left;
+    LONG top;
+    LONG right;
+    LONG bottom;
+} RECT, *PRECT, *LPRECT;
+typedef struct _RECTL {
+    LONG left;
+    LONG top;
+    LONG right;
+    LONG bottom;
+} RECTL, *PRECTL;
+typedef struct tagPOINT {
+    LONG x;
+    LONG y;
+} POINT, *PPOINT, *LPPOINT;
+typedef struct _POINTL {
+    LONG x;
+    LONG y;
+} POINTL, *PPOINTL;
+typedef struct tagSIZE {
+    LONG cx;
+    LONG cy;
+} SIZE, *PSIZE, SIZEL, *PSIZEL;
+typedef struct tagPALETTEENTRY {
+    BYTE peRed;
+    BYTE peGreen;
+    BYTE peBlue;
+    BYTE peFlags;
+} PALETTEENTRY, *PPALETTEENTRY;
+typedef struct _UNICODE_STRING {
+    USHORT Length;
+    USHORT MaximumLength;
+    PWSTR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING *PCUNICODE_STRING;
+typedef struct _OBJECT_ATTRIBUTES {
+    ULONG Length;
+    HANDLE RootDirectory;
+    PUNICODE_STRING ObjectName;
+    ULONG Attributes;
+    PVOID SecurityDescriptor;
+    PVOID SecurityQualityOfService;
+} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+typedef DWORD ACCESS_MASK;
+typedef ACCESS_MASK *PACCESS_MASK;
+
+/* DEFINE_GUID becomes a constant the lowering stage reads back as a GUID. */
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+    static const GUID name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
+
+/* C_ASSERT becomes a typedef the lowering stage reads back as a check. */
+#define C_ASSERT(e) typedef char __C_ASSERT__[(e) ? 1 : -1]
+
+#define MAKEFOURCC(ch0, ch1, ch2, ch3) \
+    ((DWORD)(BYTE)(ch0) | ((DWORD)(BYTE)(ch1) << 8) | \
+     ((DWORD)(BYTE)(ch2) << 16) | ((DWORD)(BYTE)(ch3) << 24))
+
+/* Device I/O control codes (winioctl.h). */
+#define CTL_CODE(DeviceType, Function, Method, Access) \
+    (((DeviceType) << 16) | ((Access) << 14) | ((Function) << 2) | (Method))
+#define METHOD_BUFFERED 0
+#define METHOD_IN_DIRECT 1
+#define METHOD_OUT_DIRECT 2
+#define METHOD_NEITHER 3
+#define FILE_ANY_ACCESS 0
+#define FILE_READ_ACCESS 0x0001
+#define FILE_WRITE_ACCESS 0x0002
+#define FILE_DEVICE_VIDEO 0x00000023
+
+/* Process access rights (winnt.h). */
+#define SYNCHRONIZE 0x00100000L
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000L
+#define PROCESS_QUERY_INFORMATION 0x0400
+#define PROCESS_SET_INFORMATION 0x0200
+#define PROCESS_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)
+
+/* IRQLs named in SAL annotations. */
+#define PASSIVE_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+
+#endif /* D3DKMT_CODEGEN_PRELUDE */

@@ -1,0 +1,539 @@
+"""Read Microsoft's reference pages (windows-driver-docs-ddi markdown) into plain text.
+
+A page is YAML front matter plus markdown in which raw HTML is common (``<b>``,
+``<a href>``, ``<ul>``, ``<div class="alert">``). markdown-it turns the markdown
+into HTML, so both kinds of markup reach one place: a stdlib ``html.parser``
+walk that prints plain, reStructuredText-friendly text. Sections and members are
+found from markdown-it's block tokens, never by scanning lines ourselves.
+
+Example::
+
+    index = load_docs([corpus / "docs/d3dkmthk"], diagnostics)
+    page = index.find("D3DKMT_DESTROYALLOCATION")
+    page.members[0]  # DocMember(name="hDevice", direction="in", text="A D3DKMT_HANDLE ...")
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+
+from .errors import Diagnostics, GeneratorError, Loc
+
+SITE = "https://learn.microsoft.com"
+DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
+
+# ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
+# (ni- IOCTL pages, index.md) describe nothing the header declares.
+_PAGE_FILE = re.compile(r"(n[sefc])-([^-]+)-.+")
+_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+_MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
+_TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
+_TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
+_C_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_NAME_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SPACES = re.compile(r"\s+")  # str patterns: also U+00A0 and the other Unicode spaces
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_QUOTE_LABEL = re.compile(r"\[!?(note|important|warning|caution|tip)!?\]:?\s*", re.I)
+_ALERT_LABEL = re.compile(r"(note|important|warning|caution|tip)\b[:.]?\s*", re.I)
+
+_MEMBER_SECTIONS = frozenset({"-struct-fields", "-enum-fields", "-parameters"})
+_TEXT_SECTIONS = frozenset({"-description", "-returns", "-remarks"})
+_READ_SECTIONS = _MEMBER_SECTIONS | _TEXT_SECTIONS
+_DIRECTION_WORDS = {"in": "in", "out": "out", "opt": "opt", "optional": "opt"}
+_DIRECTION_ORDER = ("in", "out", "opt")
+
+# BaseLoader keeps every value a string (no dates from ms.date, no booleans), and
+# the C loader is several times faster than the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class DocMember:
+    """One documented field / enum value / parameter."""
+
+    name: str  # C name or dotted path ("Flags.Primary"), array size and escapes removed
+    direction: str | None  # "in", "out", "in, out", "in, opt", "out, opt", "in, out, opt"
+    text: str  # plain text, paragraphs separated by a blank line, not wrapped
+    loc: Loc  # page file name and heading line
+
+
+@dataclass(frozen=True, slots=True)
+class DocPage:
+    """One reference page: its names, its prose and its documented members."""
+
+    file: str  # file name only: no absolute path may reach generated code
+    kind: str  # "ns" | "ne" | "nf" | "nc"
+    uid: str
+    api_names: tuple[str, ...]
+    title: str
+    description: str
+    url: str  # the page on learn.microsoft.com
+    members: tuple[DocMember, ...]  # in page order
+    returns: str
+    remarks: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class DocIndex:
+    """All pages read, and every name they document mapped to its page."""
+
+    pages: tuple[DocPage, ...]
+    by_name: Mapping[str, DocPage]
+    _folded: Mapping[str, DocPage] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded: dict[str, DocPage] = {}
+        for name, page in self.by_name.items():
+            folded.setdefault(name.casefold(), page)
+        object.__setattr__(self, "_folded", MappingProxyType(folded))
+
+    @classmethod
+    def from_pages(cls, pages: Sequence[DocPage]) -> DocIndex:
+        """Index ``pages``; when two pages claim a name, the first one keeps it."""
+        by_name: dict[str, DocPage] = {}
+        for page in pages:
+            for name in (*page.api_names, re.split(r"[.:]", page.uid)[-1]):
+                if name:
+                    by_name.setdefault(name, page)
+        return cls(tuple(pages), MappingProxyType(by_name))
+
+    def find(self, name: str) -> DocPage | None:
+        """Find the page for ``name``, or None.
+
+        Tries ``name`` exactly, then with/without the C tag's leading ``_``, then
+        both again ignoring case.
+        """
+        # Pages are titled by the tag (_D3DKMT_X) and list the typedef; the header
+        # may use either, so try both spellings.
+        spellings = (name, name[1:] if name.startswith("_") else "_" + name)
+        for spelling in spellings:
+            if spelling in self.by_name:
+                return self.by_name[spelling]
+        for spelling in spellings:
+            if spelling.casefold() in self._folded:
+                return self._folded[spelling.casefold()]
+        return None
+
+
+def load_docs(dirs: Sequence[Path], diagnostics: Diagnostics) -> DocIndex:
+    """Read every reference page in ``dirs``, in sorted order.
+
+    A page that cannot be read is reported with ``diagnostics.warn`` and skipped;
+    a folder that does not exist is an error (it is an option the user gave).
+    """
+    pages: list[DocPage] = []
+    for folder in dirs:
+        if not Path(folder).is_dir():
+            raise GeneratorError(Loc(str(folder)), "not a folder of reference pages")
+        for path in sorted(Path(folder).glob("*.md")):
+            if not _PAGE_FILE.fullmatch(path.stem):
+                continue
+            try:
+                pages.append(read_page(path))
+            except GeneratorError as err:
+                diagnostics.warn(err.loc, f"{err.message}; page skipped")
+    return DocIndex.from_pages(pages)
+
+
+def read_page(path: Path) -> DocPage:
+    """Read one page file; see ``read_page_text``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise GeneratorError(Loc(path.name), f"cannot read page: {err}") from None
+    return read_page_text(text, path.name)
+
+
+def read_page_text(text: str, file: str) -> DocPage:
+    """Read one page from its text; ``file`` is the page's file name (it gives the kind).
+
+    Example::
+
+        page = read_page_text(text, "ns-d3dkmthk-_d3dkmt_destroyallocation.md")
+        page.url  # ".../ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation"
+    """
+    stem = file.removesuffix(".md")
+    named = _PAGE_FILE.fullmatch(stem)
+    if not named:
+        raise GeneratorError(Loc(file), "not a reference page name (ns-, ne-, nf- or nc-)")
+    url = f"{DDI_ROOT}/{named.group(2)}/{stem}"
+
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    front = _FRONT_MATTER.match(text)
+    if not front:
+        raise GeneratorError(Loc(file, 1), "page does not start with '---' front matter")
+    try:
+        meta = yaml.load(front.group(1) or "", Loader=_YAML_LOADER)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 2 if mark else 1  # + the opening '---', and 1-based
+        problem = getattr(err, "problem", None) or str(err)
+        raise GeneratorError(Loc(file, line), f"bad front matter: {problem}") from None
+    if not isinstance(meta, dict):
+        raise GeneratorError(Loc(file, 2), "front matter is not a mapping")
+
+    body_line = text.count("\n", 0, front.end())  # lines before the markdown body
+    sections, members = _read_body(text[front.end() :], file, body_line, url)
+    api_names = meta.get("api_name") or ()
+    return DocPage(
+        file=file,
+        kind=named.group(1),
+        uid=str(meta.get("UID", "")),
+        api_names=tuple(map(str, api_names if isinstance(api_names, list) else [api_names])),
+        title=str(meta.get("title") or sections.get("", "")),
+        description=sections.get("-description") or _collapse(str(meta.get("description", ""))),
+        url=url,
+        members=tuple(members),
+        returns=sections.get("-returns", ""),
+        remarks=sections.get("-remarks", ""),
+        loc=Loc(file),
+    )
+
+
+def wrap_text(text: str, width: int = 72, indent: str = "") -> str:
+    r"""Wrap each paragraph of ``text`` at ``width``, every line starting with ``indent``.
+
+    Paragraph breaks stay; list items ("- ") wrap with a hanging indent; table rows
+    ("|") and code lines (four-space indent) are kept as they are.
+
+    >>> wrap_text("- a long item", width=8)
+    '- a long\n  item'
+    """
+    paragraphs = (_wrap_paragraph(p, width, indent) for p in text.split("\n\n"))
+    return "\n\n".join(paragraphs).strip("\n")
+
+
+def _wrap_paragraph(paragraph: str, width: int, indent: str) -> str:
+    lines: list[str] = []
+    prose: list[str] = []  # plain lines waiting to be re-flowed together
+
+    def fill(words: str, first: str, rest: str) -> None:
+        wrapped = textwrap.wrap(
+            words,
+            width=width,
+            initial_indent=first,
+            subsequent_indent=rest,
+            # URLs and C names must survive whole.
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapped or [first.rstrip()])
+
+    def end_prose() -> None:
+        if prose:
+            fill(" ".join(prose), indent, indent)
+            prose.clear()
+
+    for line in paragraph.split("\n"):
+        stripped = line.lstrip(" ")
+        lead = line[: len(line) - len(stripped)]
+        if line.startswith("    ") or stripped.startswith("|"):
+            end_prose()
+            lines.append((indent + line).rstrip())
+        elif stripped.startswith("- "):
+            end_prose()
+            fill(stripped[2:], f"{indent}{lead}- ", f"{indent}{lead}  ")
+        elif stripped:
+            prose.append(stripped)
+    end_prose()
+    return "\n".join(lines)
+
+
+# -- markdown -----------------------------------------------------------------
+
+
+def _heading_role(section: str, tag: str, heading: str) -> tuple[str, bool] | None:
+    """Tell what a top-level heading starts: ``(section, is_member)``.
+
+    None for a sub-heading that belongs to the text it is in ("#### Examples").
+    """
+    # "-param" is sometimes an h2 (nf-d3dkmthk-d3dkmtgetprocessschedulingpriorityclass),
+    # so inside a member section any level counts as a member.
+    if section in _MEMBER_SECTIONS and _MEMBER_HEADING.match(heading):
+        return section, True
+    if tag in ("h1", "h2"):
+        return (heading.split(maxsplit=1)[0] if heading.startswith("-") else ""), False
+    return None
+
+
+def _inline_where_read(state: StateCore) -> None:
+    """markdown-it's "inline" core rule, run only on the sections we read.
+
+    Inline parsing is most of markdown-it's time, and prototypes and see-also
+    lists are a large part of every page.
+    """
+    section = ""
+    heading_text = -1  # a section or member heading: read raw, never rendered
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0:
+            role = _heading_role(section, token.tag, tokens[i + 1].content)
+            if role:
+                section, heading_text = role[0], i + 1
+        elif token.type == "inline" and i != heading_text and section in _READ_SECTIONS:
+            token.children = []
+            state.md.inline.parse(token.content, state.md, state.env, token.children)
+
+
+# One parser for every page: building one costs more than parsing a small page.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+_MD.core.ruler.at("inline", _inline_where_read)
+
+
+def _read_body(
+    body: str, file: str, line0: int, url: str
+) -> tuple[dict[str, str], list[DocMember]]:
+    """Text per section name ("" holds the h1 title) and the members, in page order."""
+    tokens = _MD.parse(body)
+    # Each part of the page: (section, member heading or None, index of its heading_open).
+    parts: list[tuple[str, str | None, int]] = []
+    section = ""
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0:
+            heading = tokens[i + 1].content
+            role = _heading_role(section, token.tag, heading)
+            if role:
+                section, is_member = role
+                parts.append((section, heading if is_member else None, i))
+
+    sections: dict[str, str] = {}
+    members: list[DocMember] = []
+    for n, (section, heading, i) in enumerate(parts):
+        end = parts[n + 1][2] if n + 1 < len(parts) else len(tokens)
+        if tokens[i].tag == "h1" and heading is None:
+            sections.setdefault("", tokens[i + 1].content.strip())
+        elif heading is not None:
+            name, direction = _member_heading(heading)
+            text = _to_text(tokens[i + 3 : end], url)
+            tag = _TEXT_DIRECTION.match(text)
+            # 2018 pages write the direction as the first words of the text.
+            if tag and (text_direction := _direction(tag.group(1))):
+                direction = direction or text_direction
+                text = text[tag.end() :]
+            line = line0 + tokens[i].map[0] + 1 if tokens[i].map else 0
+            members.append(DocMember(name, direction, text, Loc(file, line)))
+        elif section in _TEXT_SECTIONS:
+            text = _to_text(tokens[i + 3 : end], url)
+            sections[section] = f"{sections[section]}\n\n{text}" if section in sections else text
+    return {k: v.strip("\n") for k, v in sections.items()}, members
+
+
+def _member_heading(heading: str) -> tuple[str, str | None]:
+    """``-field Reserved[5] [in]`` -> ``("Reserved", "in")``."""
+    match = _MEMBER_HEADING.match(heading)
+    rest = match.group(1).strip() if match else heading
+    direction = None
+    while bracket := _TRAILING_BRACKET.search(rest):
+        # A bracket that is not a direction is an array size: the header has it.
+        direction = direction or _direction(bracket.group(1))
+        rest = rest[: bracket.start()]
+    name = _NAME_ESCAPE.sub(r"\1", rest).replace("`", "").replace("*", "").strip()
+    # Keep the C name (or dotted path) only: enum pages add the value
+    # ("D3DKMT_CLIENTHINT_CDD:2"), some parameters a colon, one field a stray dot.
+    c_name = _C_NAME.match(name)
+    return (c_name.group(0) if c_name else name), direction
+
+
+def _direction(tag: str) -> str | None:
+    """Normalise "in/out", "in,opt", "out, optional", ... or None if ``tag`` is not one."""
+    words = [w for w in re.split(r"[\s,/]+", tag.lower()) if w]
+    if not words or any(w not in _DIRECTION_WORDS for w in words):
+        return None
+    found = {_DIRECTION_WORDS[w] for w in words}
+    if found == {"opt"}:
+        return None
+    return ", ".join(d for d in _DIRECTION_ORDER if d in found)
+
+
+def _to_text(tokens: list[Token], url: str) -> str:
+    if not tokens:
+        return ""
+    html = _MD.renderer.render(tokens, _MD.options, {})
+    reader = _HtmlText(url)
+    reader.feed(html)
+    return reader.text()
+
+
+def _collapse(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+# -- HTML -----------------------------------------------------------------------
+
+_BREAKS = frozenset(
+    {"p", "div", "br", "hr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd"}
+)
+
+
+class _HtmlText(HTMLParser):
+    """Plain text of one HTML fragment, as blocks (paragraph, list, table, code) of lines."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page_url = page_url
+        self.blocks: list[list[str]] = []
+        self._buf: list[str] = []  # text of the paragraph, list item or cell being read
+        self._depth = 0  # open <ul>/<ol>
+        self._items: list[str] = []  # lines of the outermost open list
+        self._rows: list[str] | None = None  # lines of the open table
+        self._cells: list[str] | None = None  # cells of the open row
+        self._in_cell = False
+        self._in_pre = False
+        self._links: list[tuple[str, int]] = []  # (href, where its text starts in _buf)
+        # Per open <div>/<blockquote>: the first block it holds, if it may be a note.
+        self._notes: list[tuple[bool, int] | None] = []
+
+    def text(self) -> str:
+        self.close()
+        self._end_paragraph()
+        if self._items:
+            self.blocks.append(self._items)
+        if self._rows:
+            self.blocks.append(self._rows)
+        return "\n\n".join("\n".join(block) for block in self.blocks if block)
+
+    def handle_data(self, data: str) -> None:
+        self._buf.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("ul", "ol"):
+            self._end_paragraph()
+            self._depth += 1
+        elif tag == "li":
+            self._end_paragraph()
+        elif tag == "table":
+            self._end_paragraph()
+            self._rows = []
+        elif tag == "tr":
+            self._cells = []
+        elif tag in ("td", "th"):
+            self._buf.clear()  # only whitespace between cells
+            self._in_cell = True
+        elif tag == "pre":
+            self._end_paragraph()
+            self._in_pre = True
+        elif tag == "a":
+            self._links.append((dict(attrs).get("href") or "", len(self._buf)))
+        elif tag == "img":
+            self._buf.append(dict(attrs).get("alt") or "")
+        elif tag in _BREAKS:
+            self._break()
+            if tag in ("div", "blockquote"):
+                alert = tag == "div" and "alert" in (dict(attrs).get("class") or "")
+                nested = self._depth or self._in_cell
+                self._notes.append(None if nested else (alert, len(self.blocks)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol"):
+            self._end_paragraph()
+            self._depth = max(self._depth - 1, 0)
+            if not self._depth and self._items:
+                self.blocks.append(self._items)
+                self._items = []
+        elif tag == "li":
+            self._end_paragraph()
+        elif tag in ("td", "th") and self._cells is not None:
+            self._cells.append(_collapse("".join(self._buf)))
+            self._buf.clear()
+            self._in_cell = False
+        elif tag == "tr" and self._cells is not None:
+            self._add_lines(["| " + " | ".join(self._cells) + " |"], table=True)
+            self._cells = None
+        elif tag == "table" and self._rows is not None:
+            rows, self._rows = self._rows, None
+            self._add_lines(rows)
+        elif tag == "pre" and self._in_pre:
+            self._in_pre = False
+            code = "".join(self._buf).replace("\xa0", " ").strip("\n")
+            self._buf.clear()
+            # Four spaces: a literal block to reST, and wrap_text leaves it alone.
+            lines = [f"    {line}".rstrip() for line in code.split("\n")]
+            if any(lines):
+                self._add_lines(lines)
+        elif tag == "a" and self._links:
+            self._end_link(*self._links.pop())
+        elif tag in _BREAKS:
+            self._break()
+            if tag in ("div", "blockquote") and self._notes:
+                note = self._notes.pop()
+                if note:
+                    self._label_note(*note)
+
+    def _break(self) -> None:
+        # <p> and <br> end a paragraph, but a list item or a cell stays one line.
+        if self._depth or self._in_cell:
+            self._buf.append(" ")
+        else:
+            self._end_paragraph()
+
+    def _end_paragraph(self) -> None:
+        text = _collapse("".join(self._buf))
+        self._buf.clear()
+        self._links.clear()
+        if not text:
+            return
+        if self._depth:
+            self._items.append(f"{'  ' * (self._depth - 1)}- {text}")
+        else:
+            self.blocks.append([text])
+
+    def _add_lines(self, lines: list[str], table: bool = False) -> None:
+        if not lines:
+            return
+        if table and self._rows is not None:
+            self._rows.extend(lines)
+        elif self._depth:
+            self._items.extend(lines)
+        else:
+            self.blocks.append(lines)
+
+    def _end_link(self, href: str, start: int) -> None:
+        url = self._absolute(href)
+        if not url:
+            return
+        start = min(start, len(self._buf))
+        label = _collapse("".join(self._buf[start:]))
+        if not label or label == url:
+            self._buf[start:] = [url]
+        else:
+            self._buf.append(f" ({url})")
+
+    def _absolute(self, href: str) -> str:
+        href = href.strip()
+        if not href or _URL_SCHEME.match(href):
+            return href
+        # Some pages write Windows paths: href="..\d3dkmthk\ns-....md".
+        parts = urlsplit(urljoin(self.page_url, href.replace("\\", "/")))
+        # Links name the .md source; the site serves the page without the suffix.
+        return urlunsplit(parts._replace(path=parts.path.removesuffix(".md")))
+
+    def _label_note(self, alert: bool, first: int) -> None:
+        """Print a note as "Note: ...".
+
+        It is written ``<div class="alert"><b>Note</b> ...`` or ``> [!NOTE]``.
+        """
+        if first >= len(self.blocks):
+            return
+        block = self.blocks[first]
+        label = _QUOTE_LABEL.match(block[0]) or (alert and _ALERT_LABEL.match(block[0]))
+        if not label:
+            return
+        rest = block[0][label.end() :]
+        if not rest and len(block) == 1 and first + 1 < len(self.blocks):
+            del self.blocks[first]  # the label had a paragraph of its own
+            block = self.blocks[first]
+            rest = block[0]
+        self.blocks[first] = [f"{label.group(1).capitalize()}: {rest}", *block[1:]]

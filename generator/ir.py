@@ -1,0 +1,229 @@
+"""The intermediate representation: what the header declares, ABI-neutral.
+
+Every node is a frozen dataclass carrying the ``Loc`` it came from. Types refer to
+records, enums and typedefs by name (``Ref``), resolved through ``Module``; sizes
+and offsets are not here: they belong to ``layout.py``, per ABI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+from .errors import Loc
+
+# Scalar kinds, named by width and signedness. "intptr"/"uintptr" are 8 bytes on
+# x64 and 4 on x86 (ULONG_PTR, SIZE_T, ...); everything else has one size.
+PRIM_KINDS = (
+    "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+    "float", "double", "intptr", "uintptr", "char",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Prim:
+    """A scalar of a fixed kind (see ``PRIM_KINDS``); ``char`` is C's plain char."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Void:
+    """C ``void``: only meaningful behind a pointer or as a return type."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """A pointer to ``target``."""
+
+    target: Type
+    const: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Array:
+    """A fixed-size array; multi-dimensional arrays nest (``elem`` is an Array)."""
+
+    elem: Type
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A named type: a record (by key), an enum (by key) or a typedef (by name)."""
+
+    kind: Literal["record", "enum", "typedef"]
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FuncType:
+    """A function type, as pointed to by callback typedefs (``PFND3DKMT_*``)."""
+
+    ret: Type
+    params: tuple[Param, ...]
+    variadic: bool = False
+
+
+Type: TypeAlias = Prim | Void | Pointer | Array | Ref | FuncType
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A function parameter with its SAL annotations (``_In_``)."""
+
+    name: str | None
+    type: Type
+    annotations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A record member. ``name`` is None for an anonymous struct/union member."""
+
+    name: str | None
+    type: Type
+    loc: Loc
+    bits: int | None = None
+    align: int | None = None
+    annotations: tuple[str, ...] = ()
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A struct or union. ``fields`` is None when the record is only declared.
+
+    ``key`` is unique in the module: the typedef name that names the record, else
+    its tag, else (for anonymous nested records) a name made from the parent.
+    """
+
+    key: str
+    kind: Literal["struct", "union"]
+    loc: Loc
+    tag: str | None = None
+    fields: tuple[Field, ...] | None = None
+    pack: int | None = None
+    parent: str | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnumMember:
+    """One enumerator and its value."""
+
+    name: str
+    value: int
+    loc: Loc
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Enum:
+    """An enum; MSVC stores every C enum as a 32-bit ``int``."""
+
+    key: str
+    loc: Loc
+    tag: str | None = None
+    members: tuple[EnumMember, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Typedef:
+    """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``)."""
+
+    name: str
+    type: Type
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """An integer ``#define`` (or a const) whose value could be computed."""
+
+    name: str
+    value: int
+    loc: Loc
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Guid:
+    """A ``DEFINE_GUID`` constant."""
+
+    name: str
+    data1: int
+    data2: int
+    data3: int
+    data4: tuple[int, ...]
+    loc: Loc
+
+    def __str__(self) -> str:
+        tail = bytes(self.data4).hex().upper()
+        return (
+            f"{self.data1:08X}-{self.data2:04X}-{self.data3:04X}-{tail[:4]}-{tail[4:]}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function prototype exported by the kernel thunk (``D3DKMTDestroyAllocation``)."""
+
+    name: str
+    ret: Type
+    params: tuple[Param, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class SizeCheck:
+    """``C_ASSERT(sizeof(X) == N)`` from the header, for one ABI."""
+
+    type: Type
+    size: int
+    abi: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """Everything one header (with its non-system includes) declares.
+
+    ``order`` lists record/enum keys and typedef names in source order, which the
+    renderer uses to declare things before their use.
+    """
+
+    header: str
+    files: tuple[str, ...]
+    records: Mapping[str, Record]
+    enums: Mapping[str, Enum]
+    typedefs: Mapping[str, Typedef]
+    constants: tuple[Constant, ...]
+    guids: tuple[Guid, ...]
+    functions: tuple[Function, ...]
+    size_checks: tuple[SizeCheck, ...]
+    defines: tuple[tuple[str, str], ...] = ()
+    interface_version: str | None = None
+    order: tuple[tuple[str, str], ...] = field(default=())
+
+    def resolve(self, type_: Type) -> Type:
+        """Follow typedefs until a non-typedef type is reached."""
+        while isinstance(type_, Ref) and type_.kind == "typedef":
+            type_ = self.typedefs[type_.name].type
+        return type_
+
+    def record_names(self) -> dict[str, str]:
+        """Public name of every named record: its first typedef name, else its tag.
+
+        Anonymous nested records keep their made-up key and are not listed.
+        """
+        names: dict[str, str] = {}
+        for td in self.typedefs.values():
+            target = td.type
+            if isinstance(target, Ref) and target.kind == "record" and target.name not in names:
+                names[target.name] = td.name
+        for key, rec in self.records.items():
+            if key not in names and rec.parent is None and rec.tag:
+                names[key] = rec.tag
+        return names

@@ -1,0 +1,216 @@
+"""Stage 4: MSVC record layout, a pure function of the IR and an ABI.
+
+The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
+- scalars are aligned to their size, and 64-bit scalars to 8 bytes on x86 too;
+- ``#pragma pack(N)`` caps each member's alignment at N; ``alignas`` raises it;
+- a bit-field lives in a unit of its declared type; a new unit starts when the
+  type's size changes or the bits do not fit; ``: 0`` closes the open unit, and
+  is ignored after a member that is not a bit-field;
+- union members all sit at offset 0; a record is as aligned as its most aligned
+  member, and its size is rounded up to that alignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from . import ir
+from .errors import GeneratorError
+
+ABIS = ("x64", "x86")
+POINTER_SIZE = {"x64": 8, "x86": 4}
+_SCALAR_SIZE = {
+    "char": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4,
+    "int64": 8, "uint64": 8, "float": 4, "double": 8,
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLayout:
+    """Where one member sits. For a bit-field, ``offset``/``size`` are its unit's."""
+
+    offset: int
+    size: int
+    bit_offset: int | None = None
+    bits: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLayout:
+    """Size, alignment and per-member placement (parallel to ``Record.fields``).
+
+    ``fields[i]`` is None for an unnamed ``: 0`` bit-field, which takes no room.
+    """
+
+    size: int
+    align: int
+    fields: tuple[FieldLayout | None, ...]
+
+
+class Layout:
+    """Layouts of every complete record of a module for one ABI, computed once."""
+
+    def __init__(self, module: ir.Module, abi: str) -> None:
+        if abi not in POINTER_SIZE:
+            raise ValueError(f"unknown ABI {abi!r}")
+        self.module = module
+        self.abi = abi
+        self._records: dict[str, RecordLayout] = {}
+        self._busy: set[str] = set()
+
+    def size_align(self, type_: ir.Type) -> tuple[int, int]:
+        """Size and alignment of any complete type."""
+        type_ = self.module.resolve(type_)
+        if isinstance(type_, ir.Prim):
+            if type_.kind in ("intptr", "uintptr"):
+                size = POINTER_SIZE[self.abi]
+            else:
+                size = _SCALAR_SIZE[type_.kind]
+            return size, size
+        if isinstance(type_, ir.Pointer):
+            size = POINTER_SIZE[self.abi]
+            return size, size
+        if isinstance(type_, ir.Array):
+            size, align = self.size_align(type_.elem)
+            return size * type_.count, align
+        if isinstance(type_, ir.Ref) and type_.kind == "enum":
+            return 4, 4
+        if isinstance(type_, ir.Ref) and type_.kind == "record":
+            layout = self.record(type_.name)
+            return layout.size, layout.align
+        raise TypeError(f"type without a size: {type_}")
+
+    def record(self, key: str) -> RecordLayout:
+        """The layout of the record with this key."""
+        cached = self._records.get(key)
+        if cached is not None:
+            return cached
+        record = self.module.records[key]
+        if record.fields is None:
+            raise GeneratorError(record.loc, f"'{key}' is used by value but never defined")
+        if key in self._busy:
+            raise GeneratorError(record.loc, f"'{key}' contains itself")
+        self._busy.add(key)
+        try:
+            layout = self._lay_out(record)
+        finally:
+            self._busy.discard(key)
+        self._records[key] = layout
+        return layout
+
+    def all_records(self) -> dict[str, RecordLayout]:
+        """Layouts of every complete record, keyed by record key."""
+        return {
+            key: self.record(key) for key, rec in self.module.records.items() if rec.fields is not None
+        }
+
+    def _member_align(self, record: ir.Record, field: ir.Field, natural: int) -> int:
+        align = min(natural, record.pack) if record.pack else natural
+        if field.align:
+            align = max(align, field.align)
+        return align
+
+    def _lay_out(self, record: ir.Record) -> RecordLayout:
+        assert record.fields is not None
+        is_union = record.kind == "union"
+        offset = 0  # first free byte (structs)
+        size = 0  # largest member end (unions)
+        max_align = 1
+        unit: tuple[int, int] | None = None  # open bit-field unit: (offset, size)
+        used_bits = 0
+        placed: list[FieldLayout | None] = []
+        for field in record.fields:
+            type_size, type_align = self.size_align(field.type)
+            align = self._member_align(record, field, type_align)
+            if field.bits is None:
+                unit = None
+                start = 0 if is_union else _round_up(offset, align)
+                placed.append(FieldLayout(start, type_size))
+                offset = start + type_size
+            elif field.bits == 0:
+                # MSVC: ': 0' ends the open unit, and is ignored otherwise.
+                unit = None
+                placed.append(None)
+                continue
+            elif (
+                not is_union
+                and unit is not None
+                and unit[1] == type_size
+                and used_bits + field.bits <= type_size * 8
+            ):
+                placed.append(FieldLayout(unit[0], unit[1], used_bits, field.bits))
+                used_bits += field.bits
+                continue
+            else:
+                start = 0 if is_union else _round_up(offset, align)
+                unit = (start, type_size)
+                used_bits = field.bits
+                placed.append(FieldLayout(start, type_size, 0, field.bits))
+                offset = start + type_size
+            max_align = max(max_align, align)
+            size = max(size, offset)
+        total = _round_up(size if is_union else offset, max_align)
+        return RecordLayout(total, max_align, tuple(placed))
+
+    def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:
+        """Every member as ``(path, byte offset, bit offset, bit size)``.
+
+        Paths are what a Python user writes: anonymous members lifted into their
+        parent, named record members dotted (``Parts.LowPart``); offsets count from
+        the start of the outermost record, bit offsets in bits.
+        """
+        yield from self._paths(key, "", 0)
+
+    def _paths(
+        self, key: str, prefix: str, base: int
+    ) -> Iterator[tuple[str, int, int | None, int | None]]:
+        record = self.module.records[key]
+        layout = self.record(key)
+        for field, place in zip(record.fields or (), layout.fields, strict=True):
+            if place is None:
+                continue
+            target = self.module.resolve(field.type)
+            nested = target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
+            start = base + place.offset
+            if field.name is None:
+                if nested:
+                    yield from self._paths(nested, prefix, start)
+                continue
+            path = prefix + field.name
+            if place.bits is not None:
+                yield path, start, start * 8 + (place.bit_offset or 0), place.bits
+                continue
+            yield path, start, None, None
+            if nested and self.module.records[nested].fields is not None:
+                yield from self._paths(nested, path + ".", start)
+
+
+def _round_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
+def layouts(module: ir.Module) -> Mapping[str, Layout]:
+    """One ``Layout`` per supported ABI."""
+    return {abi: Layout(module, abi) for abi in ABIS}
+
+
+def layout_json(module: ir.Module) -> dict:
+    """The ``--layout-json`` document: every named record, both ABIs."""
+    per_abi = layouts(module)
+    records: dict[str, dict] = {}
+    for key, name in sorted(module.record_names().items(), key=lambda item: item[1]):
+        if module.records[key].fields is None:
+            continue
+        entry = {}
+        for abi, engine in per_abi.items():
+            layout = engine.record(key)
+            fields: dict[str, dict[str, int]] = {}
+            for path, offset, bit_offset, bits in engine.paths(key):
+                if bits is None:
+                    fields[path] = {"offset": offset}
+                else:
+                    fields[path] = {"bit_offset": bit_offset, "bit_size": bits}
+            entry[abi] = {"size": layout.size, "align": layout.align, "fields": fields}
+        records[name] = entry
+    return {"records": records}

@@ -1,0 +1,528 @@
+"""Stage 3: lower the pycparser AST to the IR (``ir.py``).
+
+A ``NodeVisitor``-style walk over the top-level declarations, in source order,
+tracking ``#pragma pack`` as it goes. Constant expressions (enum values, array
+sizes, bit widths, ``#define`` bodies) are computed with C's integer rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from . import ir
+from .errors import Diagnostics, GeneratorError, Loc
+from .parse import ast, loc_of, parse_macros
+from .preprocess import PRELUDE_NAME, Preprocessed
+
+# Integer kinds as (bits, signed); MSVC's long is 32-bit on every Windows ABI.
+_C_SCALARS: Mapping[tuple[str, ...], str] = {
+    ("char",): "char",
+    ("signed", "char"): "int8",
+    ("unsigned", "char"): "uint8",
+    ("short",): "int16",
+    ("short", "int"): "int16",
+    ("signed", "short"): "int16",
+    ("signed", "short", "int"): "int16",
+    ("unsigned", "short"): "uint16",
+    ("unsigned", "short", "int"): "uint16",
+    ("int",): "int32",
+    ("signed",): "int32",
+    ("signed", "int"): "int32",
+    ("long",): "int32",
+    ("long", "int"): "int32",
+    ("signed", "long"): "int32",
+    ("unsigned",): "uint32",
+    ("unsigned", "int"): "uint32",
+    ("unsigned", "long"): "uint32",
+    ("unsigned", "long", "int"): "uint32",
+    ("long", "long"): "int64",
+    ("long", "long", "int"): "int64",
+    ("signed", "long", "long"): "int64",
+    ("unsigned", "long", "long"): "uint64",
+    ("unsigned", "long", "long", "int"): "uint64",
+    ("float",): "float",
+    ("double",): "double",
+    ("long", "double"): "double",
+    ("_Bool",): "uint8",
+}
+# The prelude's pointer-sized integers: one IR for both ABIs.
+_POINTER_SIZED = {
+    "INT_PTR": "intptr", "LONG_PTR": "intptr", "SSIZE_T": "intptr",
+    "UINT_PTR": "uintptr", "ULONG_PTR": "uintptr", "SIZE_T": "uintptr", "DWORD_PTR": "uintptr",
+}  # fmt: skip
+INT_BITS = {
+    "char": (8, True), "int8": (8, True), "uint8": (8, False), "int16": (16, True),
+    "uint16": (16, False), "int32": (32, True), "uint32": (32, False), "int64": (64, True),
+    "uint64": (64, False), "intptr": (64, True), "uintptr": (64, False),
+}  # fmt: skip
+_PACK = re.compile(r"^\s*pack\s*\((.*)\)\s*$")
+
+
+class NotConstant(Exception):
+    """An expression that is not an integer constant we can compute."""
+
+
+class Lowerer:
+    """Builds one ``ir.Module`` from a parsed translation unit."""
+
+    def __init__(self, pp: Preprocessed, header: str, diagnostics: Diagnostics) -> None:
+        self.pp = pp
+        self.header = header
+        self.diagnostics = diagnostics
+        self.records: dict[str, ir.Record] = {}
+        self.enums: dict[str, ir.Enum] = {}
+        self.typedefs: dict[str, ir.Typedef] = {}
+        self.constants: list[ir.Constant] = []
+        self.guids: list[ir.Guid] = []
+        self.functions: list[ir.Function] = []
+        self.size_checks: list[ir.SizeCheck] = []
+        self.order: list[tuple[str, str]] = []
+        self.values: dict[str, tuple[int, int, bool]] = {}  # name -> (value, bits, signed)
+        self.pack_stack: list[int | None] = []
+        self.pack: int | None = None
+        self._node_keys: dict[int, str] = {}
+        self._anon_counts: dict[str, int] = {}
+        self.abi = "x64"
+
+    # -- top level ---------------------------------------------------------------
+    def lower(self, tree: ast.FileAST, abi: str) -> ir.Module:
+        self.abi = abi
+        for node in tree.ext:
+            if isinstance(node, ast.Pragma):
+                self._pragma(node)
+            elif isinstance(node, ast.Typedef):
+                self._typedef(node)
+            elif isinstance(node, ast.Decl):
+                self._decl(node)
+        self._macros()
+        return ir.Module(
+            header=self.header,
+            files=self.pp.header_files,
+            records=self.records,
+            enums=self.enums,
+            typedefs=self.typedefs,
+            constants=tuple(self.constants),
+            guids=tuple(self.guids),
+            functions=tuple(self.functions),
+            size_checks=tuple(self.size_checks),
+            order=tuple(self.order),
+        )
+
+    def _pragma(self, node: ast.Pragma) -> None:
+        match = _PACK.match(node.string or "")
+        if not match:
+            return
+        args = [a.strip() for a in match.group(1).split(",") if a.strip()]
+        numbers = [int(a, 0) for a in args if a.isdigit() or a.startswith("0x")]
+        if args and args[0] == "push":
+            self.pack_stack.append(self.pack)
+            if numbers:
+                self.pack = numbers[0]
+        elif args and args[0] == "pop":
+            self.pack = self.pack_stack.pop() if self.pack_stack else None
+            if numbers:
+                self.pack = numbers[0]
+        else:
+            self.pack = numbers[0] if numbers else None
+
+    def _typedef(self, node: ast.Typedef) -> None:
+        loc = loc_of(node)
+        if node.name == "__C_ASSERT__":
+            self._c_assert(node, loc)
+            return
+        if node.name in _POINTER_SIZED and loc.file == PRELUDE_NAME:
+            type_: ir.Type = ir.Prim(_POINTER_SIZED[node.name])
+        else:
+            type_ = self._type(node.type, loc, owner=node.name)
+        if node.name in self.typedefs:
+            return  # a repeated typedef of the same name: C11 allows it
+        self.typedefs[node.name] = ir.Typedef(node.name, type_, loc)
+        self.order.append(("typedef", node.name))
+
+    def _decl(self, node: ast.Decl) -> None:
+        loc = loc_of(node)
+        type_node = node.type
+        if isinstance(type_node, ast.FuncDecl):
+            self._function(node, loc)
+        elif isinstance(type_node, (ast.Struct, ast.Union, ast.Enum)):
+            self._type(ast.TypeDecl(None, [], None, type_node), loc, owner=None)
+        elif node.name and isinstance(node.init, ast.InitList) and "static" in node.storage:
+            self._guid(node, loc)
+
+    # -- types -------------------------------------------------------------------
+    def _type(self, node: ast.Node, loc: Loc, owner: str | None) -> ir.Type:
+        if isinstance(node, ast.TypeDecl):
+            return self._type(node.type, loc, owner)
+        if isinstance(node, ast.PtrDecl):
+            const = "const" in (node.type.quals if isinstance(node.type, ast.TypeDecl) else [])
+            return ir.Pointer(self._type(node.type, loc, owner), const)
+        if isinstance(node, ast.ArrayDecl):
+            elem = self._type(node.type, loc, owner)
+            if node.dim is None:
+                return ir.Array(elem, 0)
+            return ir.Array(elem, self._int(node.dim, loc, "array size"))
+        if isinstance(node, ast.FuncDecl):
+            return self._functype(node, loc)
+        if isinstance(node, ast.IdentifierType):
+            return self._identifier_type(node.names, loc)
+        if isinstance(node, (ast.Struct, ast.Union)):
+            return ir.Ref("record", self._record(node, loc, owner))
+        if isinstance(node, ast.Enum):
+            return ir.Ref("enum", self._enum(node, loc, owner))
+        raise GeneratorError(loc, f"unsupported declaration ({type(node).__name__})")
+
+    def _identifier_type(self, names: list[str], loc: Loc) -> ir.Type:
+        if names == ["void"]:
+            return ir.Void()
+        kind = _C_SCALARS.get(tuple(names))
+        if kind:
+            return ir.Prim(kind)
+        if len(names) == 1:
+            name = names[0]
+            if name in self.typedefs:
+                return ir.Ref("typedef", name)
+        raise GeneratorError(loc, f"unknown type '{' '.join(names)}'")
+
+    def _functype(self, node: ast.FuncDecl, loc: Loc) -> ir.FuncType:
+        params, variadic = self._params(node, loc)
+        return ir.FuncType(self._type(node.type, loc, None), params, variadic)
+
+    def _params(self, node: ast.FuncDecl, loc: Loc) -> tuple[tuple[ir.Param, ...], bool]:
+        params: list[ir.Param] = []
+        variadic = False
+        for param in node.args.params if node.args else []:
+            if isinstance(param, ast.EllipsisParam):
+                variadic = True
+                continue
+            ptype = self._type(param.type, loc, None)
+            if isinstance(ptype, ir.Void):
+                continue
+            if isinstance(ptype, ir.Array):  # arrays decay in parameters
+                ptype = ir.Pointer(ptype.elem)
+            pname = getattr(param, "name", None)
+            params.append(ir.Param(pname, ptype, self._param_annotations(param)))
+        return tuple(params), variadic
+
+    def _param_annotations(self, param: ast.Node) -> tuple[str, ...]:
+        loc = loc_of(param)
+        found = self.pp.annotations.get((loc.file, loc.line), ())
+        # Annotations written just before this parameter on its line.
+        return tuple(str(a) for a in found if a.loc.col <= loc.col)
+
+    def _record(self, node: ast.Struct | ast.Union, loc: Loc, owner: str | None) -> str:
+        kind = "struct" if isinstance(node, ast.Struct) else "union"
+        if id(node) in self._node_keys:
+            return self._node_keys[id(node)]
+        key = node.name or owner
+        if key is None:
+            raise GeneratorError(loc, f"anonymous {kind} needs a name")
+        self._node_keys[id(node)] = key
+        existing = self.records.get(key)
+        if node.decls is None:
+            if existing is None:
+                self.records[key] = ir.Record(key, kind, loc, tag=node.name)
+                self.order.append(("record", key))
+            return key
+        if existing is not None and existing.fields is not None:
+            return key  # the same definition met again through another typedef
+        rec_loc = loc_of(node) if node.coord else loc
+        fields = tuple(self._fields(node.decls, key))
+        record = ir.Record(
+            key, kind, rec_loc, tag=node.name, fields=fields, pack=self.pack,
+            comment=self._comment(rec_loc),
+        )  # fmt: skip
+        self.records[key] = record
+        if existing is None:
+            self.order.append(("record", key))
+        return key
+
+    def _fields(self, decls: list[ast.Node], parent: str) -> list[ir.Field]:
+        fields: list[ir.Field] = []
+        for decl in decls:
+            if isinstance(decl, ast.Pragma):
+                self._pragma(decl)
+                continue
+            loc = loc_of(decl)
+            owner = self._nested_name(parent, decl.name)
+            type_ = self._type(decl.type, loc, owner)
+            if isinstance(type_, ir.Ref) and type_.kind == "record" and owner == type_.name:
+                self.records[owner] = _with_parent(self.records[owner], parent)
+            bits = self._int(decl.bitsize, loc, "bit-field width") if decl.bitsize else None
+            if bits is not None:
+                self._check_bits(decl, type_, bits, loc)
+            align = None
+            for spec in getattr(decl, "align", None) or []:
+                align = max(align or 0, self._int(spec.alignment, loc, "alignment"))
+            annotations = tuple(str(a) for a in self.pp.annotations.get((loc.file, loc.line), ()))
+            fields.append(
+                ir.Field(
+                    decl.name, type_, loc, bits=bits, align=align, annotations=annotations,
+                    comment=self._comment(loc),
+                )  # fmt: skip
+            )
+        return fields
+
+    def _nested_name(self, parent: str, member: str | None) -> str:
+        if member:
+            return f"{parent}_{member}"
+        count = self._anon_counts.get(parent, 0)
+        self._anon_counts[parent] = count + 1
+        return f"{parent}_{count}"
+
+    def _check_bits(self, decl: ast.Decl, type_: ir.Type, bits: int, loc: Loc) -> None:
+        base = _scalar_kind(self, type_)
+        if base is None:
+            raise GeneratorError(loc, f"bit-field '{decl.name}' must have an integer type")
+        width = INT_BITS[base][0]
+        if bits > width or bits < 0:
+            raise GeneratorError(
+                loc, f"bit-field '{decl.name}' is {bits} bits wide, more than its {width}-bit type"
+            )
+        if bits == 0 and decl.name:
+            raise GeneratorError(loc, f"named bit-field '{decl.name}' has zero width")
+
+    def _enum(self, node: ast.Enum, loc: Loc, owner: str | None) -> str:
+        if id(node) in self._node_keys:
+            return self._node_keys[id(node)]
+        key = node.name or owner
+        if key is None:
+            key = f"__anonymous_enum_{len(self.enums)}"
+        self._node_keys[id(node)] = key
+        if node.values is None:
+            if key not in self.enums:
+                self.enums[key] = ir.Enum(key, loc, tag=node.name)
+                self.order.append(("enum", key))
+            return key
+        members: list[ir.EnumMember] = []
+        next_value = 0
+        for item in node.values.enumerators:
+            item_loc = loc_of(item)
+            if item.value is not None:
+                next_value = self._int(item.value, item_loc, f"value of '{item.name}'")
+            value = _wrap(next_value, 32, True)  # MSVC: enumerators are ints
+            self.values[item.name] = (value, 32, True)
+            members.append(ir.EnumMember(item.name, value, item_loc, self._comment(item_loc)))
+            next_value = value + 1
+        is_new = key not in self.enums
+        self.enums[key] = ir.Enum(key, loc_of(node) if node.coord else loc, node.name, tuple(members))
+        if is_new:
+            self.order.append(("enum", key))
+        return key
+
+    # -- other declarations --------------------------------------------------------
+    def _function(self, node: ast.Decl, loc: Loc) -> None:
+        func = node.type
+        params, _ = self._params(func, loc)
+        ret = self._type(func.type, loc, None)
+        self.functions.append(ir.Function(node.name, ret, params, loc))
+
+    def _guid(self, node: ast.Decl, loc: Loc) -> None:
+        type_ = self._type(node.type, loc, None)
+        if not (isinstance(type_, ir.Ref) and type_.name == "GUID"):
+            return
+        exprs = node.init.exprs
+        try:
+            data4 = tuple(self._int(e, loc, "GUID byte") & 0xFF for e in exprs[3].exprs)
+            numbers = [self._int(e, loc, "GUID part") for e in exprs[:3]]
+        except (AttributeError, IndexError):
+            raise GeneratorError(loc, f"GUID '{node.name}' is not in DEFINE_GUID form") from None
+        self.guids.append(
+            ir.Guid(node.name, numbers[0] & 0xFFFFFFFF, numbers[1] & 0xFFFF,
+                    numbers[2] & 0xFFFF, data4, loc)
+        )  # fmt: skip
+
+    def _c_assert(self, node: ast.Typedef, loc: Loc) -> None:
+        """``C_ASSERT(e)`` arrives as ``typedef char __C_ASSERT__[(e) ? 1 : -1]``."""
+        cond = node.type.dim.cond if isinstance(node.type.dim, ast.TernaryOp) else None
+        if (
+            isinstance(cond, ast.BinaryOp)
+            and cond.op == "=="
+            and isinstance(cond.left, ast.UnaryOp)
+            and cond.left.op == "sizeof"
+            and isinstance(cond.left.expr, ast.Typename)
+        ):
+            type_ = self._type(cond.left.expr.type, loc, None)
+            size = self._int(cond.right, loc, "C_ASSERT size")
+            self.size_checks.append(ir.SizeCheck(type_, size, self.abi, loc))
+            return
+        try:
+            ok = self._int(cond, loc, "C_ASSERT") if cond is not None else 1
+        except GeneratorError:
+            return  # sizeof of something else: clang checks those, we do not
+        if not ok:
+            raise GeneratorError(loc, "C_ASSERT fails")
+
+    def _macros(self) -> None:
+        user = [m for m in self.pp.macros if m.name not in self.values]
+        parsed = parse_macros(user, sorted(self.typedefs))
+        for macro in user:
+            expr = parsed.get(macro.name)
+            if expr is None:
+                continue
+            try:
+                value, bits, signed = self._eval(expr)
+            except NotConstant:
+                continue
+            self.values[macro.name] = (value, bits, signed)
+            self.constants.append(
+                ir.Constant(macro.name, value, macro.loc, self._comment(macro.loc))
+            )
+
+    # -- constant expressions --------------------------------------------------------
+    def _int(self, node: ast.Node, loc: Loc, what: str) -> int:
+        try:
+            return self._eval(node)[0]
+        except NotConstant as exc:
+            raise GeneratorError(loc, f"{what} is not an integer constant ({exc})") from None
+
+    def _eval(self, node: ast.Node) -> tuple[int, int, bool]:
+        """Value, width and signedness of an integer constant expression."""
+        if isinstance(node, ast.Constant):
+            return _literal(node.type, node.value)
+        if isinstance(node, ast.ID):
+            if node.name in self.values:
+                return self.values[node.name]
+            raise NotConstant(f"'{node.name}' is not a known constant")
+        if isinstance(node, ast.Cast):
+            value, _, _ = self._eval(node.expr)
+            kind = _scalar_kind(self, self._type(node.to_type.type, loc_of(node), None))
+            if kind is None or kind not in INT_BITS:
+                raise NotConstant("cast to a non-integer type")
+            bits, signed = INT_BITS[kind]
+            return _wrap(value, bits, signed), bits, signed
+        if isinstance(node, ast.UnaryOp):
+            if node.op == "sizeof":
+                raise NotConstant("sizeof depends on the ABI")
+            value, bits, signed = self._eval(node.expr)
+            bits, signed = max(bits, 32), signed if bits >= 32 else True
+            result = {"-": -value, "+": value, "~": ~value, "!": int(not value)}.get(node.op)
+            if result is None:
+                raise NotConstant(f"operator {node.op}")
+            if node.op == "!":
+                return result, 32, True
+            return _wrap(result, bits, signed), bits, signed
+        if isinstance(node, ast.BinaryOp):
+            return _binary(node.op, self._eval(node.left), self._eval(node.right))
+        if isinstance(node, ast.TernaryOp):
+            cond = self._eval(node.cond)[0]
+            return self._eval(node.iftrue if cond else node.iffalse)
+        if isinstance(node, ast.ExprList) and node.exprs:
+            return self._eval(node.exprs[-1])
+        raise NotConstant(type(node).__name__)
+
+    def _comment(self, loc: Loc) -> str:
+        return self.pp.comments.get((loc.file, loc.line), "")
+
+
+def _with_parent(record: ir.Record, parent: str) -> ir.Record:
+    return ir.Record(
+        record.key, record.kind, record.loc, record.tag, record.fields, record.pack, parent,
+        record.comment,
+    )  # fmt: skip
+
+
+def _scalar_kind(lowerer: Lowerer, type_: ir.Type) -> str | None:
+    """The integer kind behind a type (enums are 32-bit ints), or None."""
+    while isinstance(type_, ir.Ref) and type_.kind == "typedef":
+        type_ = lowerer.typedefs[type_.name].type
+    if isinstance(type_, ir.Prim):
+        return type_.kind if type_.kind in INT_BITS else None
+    if isinstance(type_, ir.Ref) and type_.kind == "enum":
+        return "int32"
+    return None
+
+
+def _wrap(value: int, bits: int, signed: bool) -> int:
+    value &= (1 << bits) - 1
+    if signed and value >> (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _literal(ctype: str, text: str) -> tuple[int, int, bool]:
+    """An integer or character literal with the type C (MSVC) gives it."""
+    if ctype == "char":
+        body = text[1:-1]
+        if body.startswith("\\"):
+            escapes = {"n": 10, "t": 9, "r": 13, "0": 0, "\\": 92, "'": 39, '"': 34}
+            value = escapes.get(body[1:], None)
+            if value is None:
+                value = int(body[2:], 16) if body[1] == "x" else int(body[1:], 8)
+        else:
+            value = ord(body)
+        return value, 32, True
+    if ctype not in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
+                     "unsigned long long int"):  # fmt: skip
+        raise NotConstant(f"{ctype} literal")
+    digits = text.rstrip("uUlL")
+    suffix = text[len(digits) :].lower()
+    if digits.lower().startswith("0x"):
+        value = int(digits, 16)
+    elif digits.startswith("0") and len(digits) > 1:
+        value = int(digits, 8)
+    else:
+        value = int(digits)
+    decimal = not digits.startswith("0") or digits == "0"
+    unsigned = "u" in suffix
+    wide = "ll" in suffix
+    # C's rule: the first of int, unsigned int, long long, unsigned long long that
+    # holds the value (decimal literals without 'u' skip the unsigned ones).
+    for bits, signed in ((32, True), (32, False), (64, True), (64, False)):
+        if wide and bits == 32 or unsigned and signed or decimal and not unsigned and not signed:
+            continue
+        limit = 1 << (bits - 1 if signed else bits)
+        if value < limit:
+            return value, bits, signed
+    return value & ((1 << 64) - 1), 64, False
+
+
+def _binary(
+    op: str, left: tuple[int, int, bool], right: tuple[int, int, bool]
+) -> tuple[int, int, bool]:
+    a, abits, asigned = left
+    b, bbits, bsigned = right
+    if op in ("<<", ">>"):
+        bits, signed = max(abits, 32), asigned if abits >= 32 else True
+        result = a << b if op == "<<" else a >> b
+        return _wrap(result, bits, signed), bits, signed
+    # Usual arithmetic conversions: the wider type; unsigned wins a tie.
+    bits = max(abits, bbits, 32)
+    if abits == bbits:
+        signed = asigned and bsigned
+    else:
+        signed = asigned if abits > bbits else bsigned
+    if not signed:
+        a, b = a & ((1 << bits) - 1), b & ((1 << bits) - 1)
+    if op in ("==", "!=", "<", ">", "<=", ">=", "&&", "||"):
+        result = {
+            "==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b,
+            "&&": bool(a and b), "||": bool(a or b),
+        }[op]  # fmt: skip
+        return int(result), 32, True
+    if op in ("/", "%"):
+        if b == 0:
+            raise NotConstant("division by zero")
+        quotient = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
+        result = quotient if op == "/" else a - quotient * b
+    else:
+        operations = {
+            "+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b,
+        }  # fmt: skip
+        if op not in operations:
+            raise NotConstant(f"operator {op}")
+        result = operations[op]
+    return _wrap(result, bits, signed), bits, signed
+
+
+def lower(
+    tree: ast.FileAST, pp: Preprocessed, header: str, abi: str, diagnostics: Diagnostics
+) -> ir.Module:
+    """Lower a parsed header to the IR.
+
+    Example::
+
+        module = lower(parsed.ast, pp, "d3dkmthk.h", "x64", Diagnostics())
+        module.records["_D3DKMT_DESTROYALLOCATION"].fields[0].name  # 'hDevice'
+    """
+    return Lowerer(pp, header, diagnostics).lower(tree, abi)

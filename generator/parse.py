@@ -1,0 +1,140 @@
+"""Stage 2: parse preprocessed C with pycparser. The only module that imports it.
+
+Also parses the bodies of object-like macros as C expressions, so that lowering
+can compute ``#define`` constants with the same machinery as enum values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from pycparser import c_ast, c_parser
+
+from .errors import Diagnostics, GeneratorError, Loc
+from .preprocess import MacroDef
+
+ast = c_ast  # lowering walks these node classes
+
+_ERROR = re.compile(r"^(.*?):(\d+):(\d+): (.*)$", re.S)
+_LINE_MARK = re.compile(r'^#line (\d+) "(.*)"\s*$')
+_IDENT_BEFORE = re.compile(r"([A-Za-z_]\w*)\s*$")
+# A macro body worth trying as a constant expression: no strings, braces or ';'.
+_EXPR_LIKE = re.compile(r"^[\w\s()+\-*/%<>&|^~!?:'.,]+$")
+_MAX_OPAQUE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The AST of one translation unit and the names made opaque to parse it."""
+
+    ast: c_ast.FileAST
+    opaque_names: tuple[str, ...]
+
+
+def file_name(coord_file: str | None) -> str:
+    """The display name of a file named in a pycparser coord (its base name)."""
+    if not coord_file:
+        return "<unknown>"
+    return coord_file if coord_file.startswith("<") else PurePath(coord_file).name
+
+
+def loc_of(node: c_ast.Node) -> Loc:
+    """The ``Loc`` of an AST node."""
+    coord = node.coord
+    if coord is None:
+        return Loc("<unknown>")
+    return Loc(file_name(coord.file), coord.line or 0, coord.column or 0)
+
+
+def parse(text: str, diagnostics: Diagnostics) -> Parsed:
+    """Parse preprocessed text; a name used but never declared becomes opaque.
+
+    libdxg's d3dkmthk.h really does use ``D3DKMT_DISPLAYPORT_OPERATION_HEADER``
+    without declaring it; a warning and an incomplete struct keep the run going.
+    """
+    opaque: list[str] = []
+    lines = text.split("\n")
+    index = _line_index(lines)
+    parser = c_parser.CParser()
+    while True:
+        prefix = "".join(f"typedef struct {name} {name};\n" for name in opaque)
+        try:
+            tree = parser.parse(prefix + text, "<input>")
+            return Parsed(tree, tuple(opaque))
+        except c_parser.ParseError as exc:
+            loc, message = _split_error(str(exc))
+            name = _undeclared_name(loc, lines, index)
+            if name is None or name in opaque or len(opaque) >= _MAX_OPAQUE:
+                raise GeneratorError(loc, f"syntax error: {message}") from None
+            diagnostics.warn(loc, f"'{name}' is used but never declared; made it an opaque type")
+            opaque.append(name)
+
+
+def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> dict[str, c_ast.Node]:
+    """Parse each macro body that looks like an expression; skip the others.
+
+    All candidates go through one parse; should that fail, each is tried alone.
+    """
+    candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
+    prefix = "".join(f"typedef int {name};\n" for name in typedef_names)
+    parser = c_parser.CParser()
+
+    def unit(items: Sequence[MacroDef]) -> str:
+        return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
+
+    try:
+        tree = parser.parse(unit(candidates), "<macros>")
+        decls = tree.ext[len(typedef_names) :]
+        return {d.name: d.init for d in decls}
+    except c_parser.ParseError:
+        pass
+    result: dict[str, c_ast.Node] = {}
+    for macro in candidates:
+        try:
+            tree = parser.parse(unit([macro]), "<macros>")
+        except c_parser.ParseError:
+            continue
+        result[macro.name] = tree.ext[-1].init
+    return result
+
+
+def _split_error(text: str) -> tuple[Loc | None, str]:
+    match = _ERROR.match(text)
+    if not match:
+        return None, text
+    file, line, col, message = match.groups()
+    return Loc(file_name(file), int(line), int(col)), message.strip()
+
+
+def _line_index(lines: list[str]) -> dict[tuple[str, int], int]:
+    """Map ``(file, line)`` of the original sources to an index into ``lines``."""
+    index: dict[tuple[str, int], int] = {}
+    file, line_no = "<input>", 0
+    for i, line in enumerate(lines):
+        mark = _LINE_MARK.match(line)
+        if mark:
+            line_no, file = int(mark.group(1)) - 1, file_name(mark.group(2))
+            continue
+        line_no += 1
+        index.setdefault((file, line_no), i)
+    return index
+
+
+def _undeclared_name(
+    loc: Loc | None, lines: list[str], index: dict[tuple[str, int], int]
+) -> str | None:
+    """The identifier just before a parse error, if that is what broke the parse."""
+    if loc is None or (loc.file, loc.line) not in index:
+        return None
+    line = lines[index[(loc.file, loc.line)]]
+    match = _IDENT_BEFORE.search(line[: max(loc.col - 1, 0)])
+    if not match:
+        return None
+    name = match.group(1)
+    keywords = {"struct", "union", "enum", "const", "volatile", "unsigned", "signed", "int",
+                "char", "short", "long", "void", "float", "double", "typedef", "static",
+                "extern", "return", "sizeof"}  # fmt: skip
+    return None if name in keywords else name

@@ -1,0 +1,162 @@
+"""The stages in order: header -> preprocess -> parse -> lower -> layout -> docs -> rules -> text.
+
+``build()`` runs them and returns everything a command needs, without writing
+anything; ``cli.py`` decides what to write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ir
+from .docs import DocIndex, load_docs
+from .errors import Diagnostics
+from .layout import ABIS, Layout, layout_json, layouts
+from .lower import lower
+from .parse import parse
+from .preprocess import preprocess
+from .render import render_module
+from .rules import Rule, load_rules, shipped_rules_path
+
+# Lines that make one ABI's preprocessing differ from another's.
+_ARCH_MACROS = re.compile(r"\b(_WIN64|_AMD64_|_X86_|_M_X64|_M_AMD64|_M_IX86|_M_ARM64)\b")
+INTERFACE_VERSION = "DXGKDDI_INTERFACE_VERSION"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to generate from: the command line, as data."""
+
+    header: Path
+    include_dirs: tuple[Path, ...] = ()
+    defines: tuple[tuple[str, str], ...] = ()
+    docs: tuple[Path, ...] = ()
+    rules: tuple[Path, ...] | None = None  # None: the shipped rules
+    keep_going: bool = False
+    command: str = "d3dkmt-codegen generate"
+
+
+@dataclass
+class Result:
+    """The products of one run, not yet written anywhere."""
+
+    module: ir.Module
+    layouts: Mapping[str, Layout]
+    docs: DocIndex
+    rules: Mapping[str, Sequence[Rule]]
+    text: str
+    diagnostics: Diagnostics
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        return Path(self.module.header).stem
+
+    def layout_json(self) -> dict:
+        return layout_json(self.module)
+
+
+def build(options: Options) -> Result:
+    """Run every stage on ``options.header``.
+
+    Example::
+
+        result = build(Options(Path("d3dkmthk.h"), docs=(Path("docs/d3dkmthk"),)))
+        result.text  # the Python module
+    """
+    diagnostics = Diagnostics()
+    defines = dict(options.defines)
+    pp = preprocess(
+        options.header, abi="x64", include_dirs=options.include_dirs, defines=defines
+    )
+    parsed = parse(pp.text, diagnostics)
+    module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
+    checks = list(module.size_checks)
+    if _arch_dependent(pp.text, options):
+        # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
+        # the x86 view contributes its own size checks.
+        pp86 = preprocess(
+            options.header, abi="x86", include_dirs=options.include_dirs, defines=defines
+        )
+        module86 = lower(parse(pp86.text, Diagnostics()).ast, pp86, options.header.name, "x86",
+                         Diagnostics())  # fmt: skip
+        checks += module86.size_checks
+    module = _replace(
+        module,
+        size_checks=tuple(checks),
+        defines=tuple(sorted(defines.items())),
+        interface_version=_interface_version(module, defines),
+    )
+    engines = layouts(module)
+    for engine in engines.values():
+        engine.all_records()  # errors (a record holding itself, say) surface here
+    docs = load_docs(list(options.docs), diagnostics)
+    members = _member_paths(module, engines["x64"])
+    rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
+    rules = load_rules(rule_files, members, diagnostics, keep_going=options.keep_going)
+    text = render_module(module, engines, docs, rules, _banner(module, options))
+    return Result(module, engines, docs, rules, text, diagnostics)
+
+
+def _replace(module: ir.Module, **changes: object) -> ir.Module:
+    from dataclasses import replace
+
+    return replace(module, **changes)
+
+
+def _arch_dependent(text: str, options: Options) -> bool:
+    """Does any header file test an architecture macro?"""
+    for path in _header_files(options):
+        try:
+            if _ARCH_MACROS.search(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _header_files(options: Options) -> list[Path]:
+    folders = [options.header.parent, *options.include_dirs]
+    files = [options.header]
+    for folder in folders:
+        files += sorted(p for p in folder.glob("*.h") if p not in files)
+    return files
+
+
+def _interface_version(module: ir.Module, defines: Mapping[str, str]) -> str | None:
+    for constant in module.constants:
+        if constant.name == INTERFACE_VERSION:
+            names = [
+                c.name
+                for c in module.constants
+                if c.name.startswith(INTERFACE_VERSION + "_") and c.value == constant.value
+            ]
+            label = names[0] if names else defines.get(INTERFACE_VERSION, "")
+            return f"{label} (0x{constant.value:X})" if label else f"0x{constant.value:X}"
+    return None
+
+
+def _member_paths(module: ir.Module, engine: Layout) -> dict[str, list[str]]:
+    names = module.record_names()
+    return {
+        name: [path for path, *_ in engine.paths(key)]
+        for key, name in names.items()
+        if module.records[key].fields is not None
+    }
+
+
+def _banner(module: ir.Module, options: Options) -> tuple[str, ...]:
+    lines = [
+        f"Generated by d3dkmt-codegen from {module.header} ({', '.join(module.files)}).",
+        f"Command: {options.command}",
+        "ABIs: x64 and x86 (MSVC layouts); do not edit: regenerate instead.",
+    ]
+    if module.interface_version:
+        lines.append(f"Interface version: {INTERFACE_VERSION} = {module.interface_version}")
+    return tuple(lines)
+
+
+__all__ = ["ABIS", "Options", "Result", "build"]

@@ -1,0 +1,259 @@
+"""Stage 1: run the C preprocessor (pcpp) over the prelude and the header.
+
+Besides the preprocessed text, this stage keeps what a preprocessor would throw
+away but users need, in side tables keyed by ``(file, line)`` of the original
+source: the header's comments (``// in: ...``) and the SAL annotations
+(``_In_``, ``_Field_size_(Count)``), which are left undefined so that pcpp keeps
+them, then blanked out of the text before pycparser sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pcpp
+from pcpp.preprocessor import OutputDirective
+
+from .errors import GeneratorError, Loc
+
+PRELUDE_NAME = "<prelude>"
+
+# Per ABI: what the compiler itself would predefine for an MSVC target.
+ABI_DEFINES: Mapping[str, Mapping[str, str]] = {
+    "x64": {"_WIN32": "1", "_MSC_VER": "1930", "_M_X64": "100", "_M_AMD64": "100"},
+    "x86": {"_WIN32": "1", "_MSC_VER": "1930", "_M_IX86": "600"},
+}
+
+# Headers of the Windows SDK/WDK whose content the prelude already provides.
+SYSTEM_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "winapifamily.h windows.h windef.h minwindef.h winnt.h winbase.h wingdi.h "
+        "winuser.h ntdef.h ntddk.h wdm.h ntifs.h ntstatus.h basetsd.h guiddef.h "
+        "sal.h specstrings.h driverspecs.h winerror.h winternl.h wtypes.h "
+        "wtypesbase.h initguid.h devpropdef.h stdint.h stddef.h stdbool.h "
+        "ntddvdeo.h winioctl.h d3d9types.h d3d9caps.h dxgitype.h dxgiformat.h "
+        "d3dukmdt_wsl.h"
+    ).split()
+)
+
+# A SAL annotation: leading underscore and capital, trailing underscore
+# (_In_, _Field_size_bytes_opt_, _IRQL_requires_max_). SDK identifiers that
+# survive preprocessing never have this shape; include guards do, but pcpp
+# consumes those.
+SAL_NAME = re.compile(r"\b_[A-Z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_(?![A-Za-z0-9_])")
+LINE_MARK = re.compile(r'^#line (\d+) "(.*)"\s*$')
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One SAL annotation as written, e.g. ``_Field_size_(AllocationCount)``."""
+
+    name: str
+    args: str
+    loc: Loc
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.args})" if self.args else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class MacroDef:
+    """An object-like ``#define`` from the user's headers, body already expanded."""
+
+    name: str
+    body: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Preprocessed:
+    """The output of the preprocess stage for one ABI."""
+
+    text: str
+    annotations: Mapping[tuple[str, int], tuple[Annotation, ...]]
+    comments: Mapping[tuple[str, int], str]
+    macros: tuple[MacroDef, ...]
+    header_files: tuple[str, ...]
+
+
+def prelude_text() -> str:
+    """The built-in Windows prelude (``generator/data/prelude.h``)."""
+    return resources.files("generator").joinpath("data/prelude.h").read_text("utf-8")
+
+
+class _Preprocessor(pcpp.Preprocessor):
+    """pcpp with our error reporting, comment capture and system-header policy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line_directive = "#line"
+        self.compress = 0
+        self.comments: dict[tuple[str, int], list[str]] = {}
+        self.errors: list[GeneratorError] = []
+        self.files_read: list[str] = []
+
+    def name_of(self, source: str | None) -> str:
+        if not source:
+            return "<command line>"
+        return source if source == PRELUDE_NAME else Path(source).name
+
+    def on_error(self, file: str, line: int, msg: str) -> None:
+        self.errors.append(GeneratorError(Loc(self.name_of(file), line), msg))
+        self.return_code += 1
+
+    def on_file_open(self, is_system_include: bool, includepath: str):  # noqa: ANN201
+        self.files_read.append(includepath)
+        return super().on_file_open(is_system_include, includepath)
+
+    def on_include_not_found(
+        self, is_malformed: bool, is_system_include: bool, curdir: str, includepath: str
+    ) -> str:
+        # The prelude stands in for the SDK's own base headers.
+        if not is_malformed and Path(includepath).name.lower() in SYSTEM_HEADERS:
+            raise OutputDirective(pcpp.Action.IgnoreAndRemove)
+        directive = self.lastdirective
+        self.on_error(
+            directive.source,
+            directive.lineno,
+            f"cannot find include file '{includepath}' (add its folder with -I DIR)",
+        )
+        raise OutputDirective(pcpp.Action.IgnoreAndRemove)
+
+    def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
+        if directive.value == "error":
+            message = "".join(t.value for t in toks).strip()
+            self.on_error(directive.source, directive.lineno, f"#error {message}")
+            return True
+        if directive.value == "warning":
+            return True
+        return None  # #pragma and friends pass through to the parser
+
+    def on_comment(self, tok) -> bool:  # noqa: ANN001
+        text = tok.value
+        if text.startswith("//"):
+            body = text[2:]
+        else:
+            body = text[2:-2]
+        key = (self.name_of(tok.source), tok.lineno)
+        self.comments.setdefault(key, []).append(body.strip())
+        return False
+
+
+def preprocess(
+    header: Path,
+    *,
+    abi: str,
+    include_dirs: Sequence[Path] = (),
+    defines: Mapping[str, str] = {},  # noqa: B006 - never mutated
+    header_text: str | None = None,
+) -> Preprocessed:
+    """Preprocess ``header`` for ``abi`` ('x64' or 'x86').
+
+    Example::
+
+        pp = preprocess(Path("d3dkmthk.h"), abi="x64", include_dirs=[Path("inc")])
+        pp.annotations[("d3dkmthk.h", 812)]  # SAL written on that line
+    """
+    header = Path(header)
+    pp = _Preprocessor()
+    pp.add_path(str(header.parent))
+    for directory in include_dirs:
+        pp.add_path(str(directory))
+    for name, value in {**ABI_DEFINES[abi], **defines}.items():
+        pp.define(f"{name} {value}")
+    if header_text is None:
+        try:
+            header_text = header.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError as exc:
+            raise GeneratorError(Loc(str(header)), f"cannot read header: {exc.strerror}") from None
+    pp.parse(prelude_text(), PRELUDE_NAME)
+    out = io.StringIO()
+    pp.write(out)
+    pp.parse(header_text.replace("\r\n", "\n"), str(header))
+    pp.write(out)
+    if pp.errors:
+        raise pp.errors[0]
+
+    text, annotations = _strip_annotations(out.getvalue(), pp)
+    read = [f for f in pp.files_read if Path(f).is_file()]
+    header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
+    return Preprocessed(
+        text=text,
+        annotations=annotations,
+        comments={key: " ".join(parts) for key, parts in pp.comments.items()},
+        macros=_user_macros(pp),
+        header_files=header_files,
+    )
+
+
+def _strip_annotations(
+    text: str, pp: _Preprocessor
+) -> tuple[str, dict[tuple[str, int], tuple[Annotation, ...]]]:
+    """Blank out SAL annotations, recording each against its source line."""
+    found: dict[tuple[str, int], list[Annotation]] = {}
+    lines = text.split("\n")
+    file, line_no = PRELUDE_NAME, 0
+    for index, line in enumerate(lines):
+        mark = LINE_MARK.match(line)
+        if mark:
+            line_no = int(mark.group(1)) - 1
+            file = pp.name_of(mark.group(2))
+            continue
+        line_no += 1
+        if "_" not in line or line.startswith("#"):
+            continue
+        pieces: list[str] = []
+        pos = 0
+        for match in SAL_NAME.finditer(line):
+            if match.start() < pos:
+                continue
+            end, args = _call_args(line, match.end())
+            found.setdefault((file, line_no), []).append(
+                Annotation(match.group(0), args, Loc(file, line_no, match.start() + 1))
+            )
+            pieces.append(line[pos : match.start()])
+            pieces.append(" " * (end - match.start()))
+            pos = end
+        if pieces:
+            pieces.append(line[pos:])
+            lines[index] = "".join(pieces)
+    return "\n".join(lines), {key: tuple(value) for key, value in found.items()}
+
+
+def _call_args(line: str, start: int) -> tuple[int, str]:
+    """If ``line[start:]`` opens a balanced ``( ... )``, return its end and contents."""
+    pos = start
+    while pos < len(line) and line[pos] in " \t":
+        pos += 1
+    if pos >= len(line) or line[pos] != "(":
+        return start, ""
+    depth = 0
+    for end in range(pos, len(line)):
+        if line[end] == "(":
+            depth += 1
+        elif line[end] == ")":
+            depth -= 1
+            if depth == 0:
+                return end + 1, " ".join(line[pos + 1 : end].split())
+    return start, ""
+
+
+def _user_macros(pp: _Preprocessor) -> tuple[MacroDef, ...]:
+    """Object-like macros defined in the user's headers, with bodies expanded."""
+    result = []
+    for name, macro in pp.macros.items():
+        if macro.arglist is not None or not macro.source or macro.source == PRELUDE_NAME:
+            continue
+        if not macro.value:
+            continue
+        tokens = pp.expand_macros([t for t in macro.value])
+        body = "".join(t.value for t in tokens).strip()
+        result.append(MacroDef(name, body, Loc(pp.name_of(macro.source), macro.lineno or 0)))
+    result.sort(key=lambda m: (m.loc.file, m.loc.line, m.name))
+    return tuple(result)

@@ -1,0 +1,617 @@
+"""Stage 7: turn the IR, layouts, docs and rules into Python text with jinja2.
+
+Everything the templates print is computed here, into plain view objects; the
+templates only lay text out. This is the only module that imports jinja2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from . import ir
+from .docs import DocIndex, DocMember, DocPage, wrap_text
+from .layout import Layout
+from .rules import Rule
+
+_CTYPES = {
+    "char": "c_char", "int8": "c_int8", "uint8": "c_uint8", "int16": "c_int16",
+    "uint16": "c_uint16", "int32": "c_int32", "uint32": "c_uint32", "int64": "c_int64",
+    "uint64": "c_uint64", "float": "c_float", "double": "c_double", "intptr": "c_ssize_t",
+    "uintptr": "c_size_t",
+}  # fmt: skip
+_C_NAMES = {
+    "char": "char", "int8": "signed char", "uint8": "unsigned char", "int16": "short",
+    "uint16": "unsigned short", "int32": "int", "uint32": "unsigned int",
+    "int64": "long long", "uint64": "unsigned long long", "float": "float",
+    "double": "double", "intptr": "INT_PTR", "uintptr": "UINT_PTR",
+}  # fmt: skip
+_UNIT_TYPES = {1: "c_uint8", 2: "c_uint16", 4: "c_uint32", 8: "c_uint64"}
+_SIGNED_KINDS = {"char", "int8", "int16", "int32", "int64", "intptr"}
+_COMMENT_DIRECTION = re.compile(r"^\s*(in|out|in/out|in_out|inout)\s*:\s*", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DOC_WIDTH = 79
+PRELUDE = "<prelude>"
+
+
+# -- text filters (registered on the environment) ------------------------------------
+def docstring_body(text: str) -> str:
+    """Make text safe inside a triple-quoted, non-raw Python string.
+
+    Backslashes, triple quotes and control characters from outside text (doc
+    pages, header comments) must not change the string or end it early.
+    """
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    return text
+
+
+def py_string(text: str) -> str:
+    """A Python string literal for any text."""
+    return repr(text)
+
+
+FILTERS = {"docstring": docstring_body, "pystr": py_string}
+
+
+# -- view objects -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldView:
+    """One entry of ``_fields_``."""
+
+    name: str
+    ctype: str
+
+
+@dataclass(frozen=True, slots=True)
+class BitFieldView:
+    """A bit-field member, read through a unit integer."""
+
+    name: str
+    path: tuple[str, ...]
+    shift: int
+    bits: int
+    signed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """One check in ``validate()``."""
+
+    condition: str
+    member: str
+    message: str
+    cite: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """Everything printed for one record class."""
+
+    name: str
+    base: str
+    doc: str
+    pack: int | None
+    anonymous: tuple[str, ...]
+    fields: tuple[FieldView, ...]
+    bitfields: tuple[BitFieldView, ...]
+    rules: tuple[RuleView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnumView:
+    """An IntEnum class and its members."""
+
+    name: str
+    doc: str
+    members: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionView:
+    """A lazily bound function of gdi32.dll."""
+
+    name: str
+    restype: str
+    argtypes: tuple[str, ...]
+    argnames: tuple[str, ...]
+    doc: str
+
+
+@dataclass(slots=True)
+class ModuleView:
+    """The whole module, in the order it is printed."""
+
+    banner: tuple[str, ...]
+    doc: str
+    constants: list[tuple[str, int]] = field(default_factory=list)
+    guids: list[tuple[str, str]] = field(default_factory=list)
+    enums: list[EnumView] = field(default_factory=list)
+    aliases: list[tuple[str, str]] = field(default_factory=list)
+    records: list[RecordView] = field(default_factory=list)
+    fields_order: list[RecordView] = field(default_factory=list)
+    late_aliases: list[tuple[str, str]] = field(default_factory=list)
+    functions: list[FunctionView] = field(default_factory=list)
+    layout_table: list[tuple[str, str]] = field(default_factory=list)
+    size_checks: list[tuple[str, str, int, str]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+class _Builder:
+    """Builds the ``ModuleView`` of one module."""
+
+    def __init__(
+        self,
+        module: ir.Module,
+        layouts: Mapping[str, Layout],
+        docs: DocIndex,
+        rules: Mapping[str, Sequence[Rule]],
+    ) -> None:
+        self.module = module
+        self.layouts = layouts
+        self.docs = docs
+        self.rules = rules
+        self.public = module.record_names()
+        self.enum_names = _enum_names(module)
+        self.used_prelude = _used_prelude_records(module)
+
+    # -- names and types ---------------------------------------------------------------
+    def record_name(self, key: str) -> str:
+        return self.public.get(key, key)
+
+    def emitted(self, loc: ir.Loc) -> bool:
+        return loc.file != PRELUDE
+
+    def ctype(self, type_: ir.Type) -> str:
+        if isinstance(type_, ir.Prim):
+            return _CTYPES[type_.kind]
+        if isinstance(type_, ir.Void):
+            return "None"
+        if isinstance(type_, ir.Pointer):
+            target = self.module.resolve(type_.target)
+            if isinstance(target, ir.Void):
+                return "c_void_p"
+            if isinstance(target, ir.FuncType):
+                return self.ctype(target)
+            return f"POINTER({self.ctype(type_.target)})"
+        if isinstance(type_, ir.Array):
+            return f"({self.ctype(type_.elem)} * {type_.count})"
+        if isinstance(type_, ir.FuncType):
+            args = ", ".join(self.ctype(p.type) for p in type_.params)
+            return f"_FUNCTYPE({self.ctype(type_.ret)}{', ' if args else ''}{args})"
+        if type_.kind == "enum":
+            return "c_int32"
+        if type_.kind == "record":
+            return self.record_name(type_.name)
+        typedef = self.module.typedefs[type_.name]
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return "c_int32"  # the typedef's name is the IntEnum class
+        if self.emitted(typedef.loc):
+            return type_.name
+        return self.ctype(typedef.type)
+
+    def c_spelling(self, type_: ir.Type) -> str:
+        if isinstance(type_, ir.Prim):
+            return _C_NAMES[type_.kind]
+        if isinstance(type_, ir.Void):
+            return "void"
+        if isinstance(type_, ir.Pointer):
+            return self.c_spelling(type_.target) + "*"
+        if isinstance(type_, ir.Array):
+            return f"{self.c_spelling(type_.elem)}[{type_.count}]"
+        if isinstance(type_, ir.FuncType):
+            return "function"
+        if type_.kind == "record":
+            return self.record_name(type_.name)
+        if type_.kind == "enum":
+            return self.enum_names.get(type_.name, type_.name)
+        return type_.name
+
+    # -- records -----------------------------------------------------------------------
+    def record_view(self, key: str) -> RecordView:
+        record = self.module.records[key]
+        name = self.record_name(key)
+        page = self.docs.find(name) or (self.docs.find(record.tag) if record.tag else None)
+        anonymous: list[str] = []
+        fields: list[FieldView] = []
+        bitfields: list[BitFieldView] = []
+        layout = self.layouts["x64"].record(key)
+        units = _UnitNamer()
+        anon_index = 0
+        for member, place in zip(record.fields or (), layout.fields, strict=True):
+            if place is None:
+                continue
+            if member.bits is not None:
+                unit = units.unit_for(place)
+                if unit is not None:
+                    fields.append(FieldView(unit, _UNIT_TYPES[place.size]))
+                if member.name:
+                    bitfields.append(
+                        BitFieldView(
+                            member.name, (units.current,), place.bit_offset or 0, member.bits,
+                            self._is_signed(member.type),
+                        )  # fmt: skip
+                    )
+                continue
+            units.close()
+            if member.name is None:
+                attr = f"_{anon_index}"
+                anon_index += 1
+                anonymous.append(attr)
+                fields.append(FieldView(attr, self.ctype(member.type)))
+                bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
+            else:
+                fields.append(FieldView(member.name, self.ctype(member.type)))
+        rules = tuple(
+            RuleView(r.condition, r.member, r.message, r.cite) for r in self.rules.get(name, ())
+        )
+        return RecordView(
+            name=name,
+            base="Union" if record.kind == "union" else "Structure",
+            doc=self.record_doc(key, name, page),
+            pack=record.pack,
+            anonymous=tuple(anonymous),
+            fields=tuple(fields),
+            bitfields=tuple(bitfields),
+            rules=rules,
+        )
+
+    def _lifted_bitfields(self, type_: ir.Type, prefix: tuple[str, ...]) -> list[BitFieldView]:
+        """Bit-fields of an anonymous member, reachable from the parent by path."""
+        view = self.record_view(self.module.resolve(type_).name)
+        lifted = [
+            BitFieldView(b.name, prefix + b.path, b.shift, b.bits, b.signed) for b in view.bitfields
+        ]
+        return lifted
+
+    def _is_signed(self, type_: ir.Type) -> bool:
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return True
+        return isinstance(resolved, ir.Prim) and resolved.kind in _SIGNED_KINDS
+
+    # -- documentation -----------------------------------------------------------------
+    def record_doc(self, key: str, name: str, page: DocPage | None) -> str:
+        record = self.module.records[key]
+        parts: list[str] = []
+        if page and page.description:
+            parts.append(wrap_text(page.description, DOC_WIDTH - 4))
+        elif record.comment:
+            parts.append(wrap_text(record.comment, DOC_WIDTH - 4))
+        else:
+            parts.append(f"The {name} {record.kind}.")
+        page_members = {m.name: m for m in page.members} if page else {}
+        entries = []
+        for path, member in self._doc_members(key, ""):
+            entries.append(self._member_entry(path, member, page_members.get(path)))
+        if entries:
+            parts.append("Attributes:\n" + "\n".join(entries))
+        tail = []
+        if page:
+            tail.append(f"Reference: {page.url}")
+        tail.append(f"Declared at: {record.loc.file}:{record.loc.line}")
+        parts.append("\n".join(tail))
+        return "\n\n".join(parts)
+
+    def _doc_members(self, key: str, prefix: str) -> list[tuple[str, ir.Field]]:
+        """Members worth a line: lifted anonymous ones, and inline nested records' members."""
+        found: list[tuple[str, ir.Field]] = []
+        for member in self.module.records[key].fields or ():
+            target = self.module.resolve(member.type)
+            inline = (
+                isinstance(target, ir.Ref)
+                and target.kind == "record"
+                and self.module.records[target.name].parent is not None
+            )
+            if member.name is None:
+                if inline:
+                    found.extend(self._doc_members(target.name, prefix))
+                continue
+            found.append((prefix + member.name, member))
+            if inline:
+                found.extend(self._doc_members(target.name, prefix + member.name + "."))
+        return found
+
+    def _member_entry(self, path: str, member: ir.Field, doc: DocMember | None) -> str:
+        direction = doc.direction if doc else None
+        text = doc.text if doc and doc.text else ""
+        if not text and member.comment:
+            match = _COMMENT_DIRECTION.match(member.comment)
+            text = member.comment[match.end() :] if match else member.comment
+            if match and not direction:
+                direction = match.group(1).lower().replace("_", "/").replace("inout", "in/out")
+                direction = direction.replace("/", ", ")
+        ctype = self.c_spelling(member.type)
+        if member.bits is not None:
+            ctype += f" : {member.bits}"
+        head = f"{path} ({ctype}):"
+        body = (f"[{direction}] " if direction else "") + text
+        if not body:
+            return "    " + head
+        wrapped = wrap_text(body, DOC_WIDTH - 8, indent="        ")
+        return f"    {head}\n{wrapped}"
+
+    # -- the whole module --------------------------------------------------------------
+    def build(self, banner: tuple[str, ...]) -> ModuleView:
+        module = self.module
+        view = ModuleView(banner=banner, doc=f"ctypes bindings for {module.header}.")
+        view.constants = [(c.name, c.value) for c in module.constants]
+        for enum_key, enum in module.enums.items():
+            if not self.emitted(enum.loc) or not enum.members:
+                continue
+            view.enums.append(self.enum_view(enum_key, enum))
+        view.constants = [
+            (name, value) for name, value in view.constants if name not in self.enum_names.values()
+        ]
+        view.guids = [(g.name, str(g)) for g in module.guids if self.emitted(g.loc)]
+        records = [k for k, r in module.records.items() if self._wanted(k, r)]
+        by_key = {}
+        for key in records:
+            by_key[key] = self.record_view(key)
+            view.records.append(by_key[key])
+        view.fields_order = [by_key[k] for k in self._dependency_order(records)]
+        for name, td in module.typedefs.items():
+            if not self.emitted(td.loc):
+                continue
+            target = td.type
+            if isinstance(target, ir.Ref) and target.kind == "record":
+                if self.record_name(target.name) == name:
+                    continue
+            if isinstance(target, ir.Ref) and target.kind == "enum":
+                if self.enum_names.get(target.name) == name:
+                    continue
+                view.aliases.append((name, "c_int32"))
+                continue
+            expr = self.ctype(target)
+            (view.late_aliases if _has_record_array(module, target) else view.aliases).append(
+                (name, expr)
+            )
+        for key in records:
+            tag = module.records[key].tag
+            if tag and tag != self.record_name(key) and tag not in module.typedefs:
+                view.late_aliases.append((tag, self.record_name(key)))
+        for function in module.functions:
+            if self.emitted(function.loc):
+                view.functions.append(self.function_view(function))
+        for key in records:
+            if key in self.public and module.records[key].parent is None:
+                view.layout_table.append((self.record_name(key), self._layout_entry(key)))
+        for check in module.size_checks:
+            view.size_checks.append((self.c_spelling(check.type), check.abi, check.size,
+                                     f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
+        names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
+        for enum in view.enums:
+            names.append(enum.name)
+            names.extend(n for n, _ in enum.members)
+        names += [r.name for r in view.records if not r.name.startswith("_") or r.name in self.public.values()]
+        names += [n for n, _ in view.aliases] + [n for n, _ in view.late_aliases]
+        names += [f.name for f in view.functions]
+        view.names = sorted(set(names))
+        return view
+
+    def _wanted(self, key: str, record: ir.Record) -> bool:
+        if not self.emitted(record.loc):
+            return key in self.used_prelude
+        return True
+
+    def _dependency_order(self, keys: list[str]) -> list[str]:
+        """Records ordered so that each one's by-value members come first."""
+        wanted = set(keys)
+        done: list[str] = []
+        seen: set[str] = set()
+
+        def visit(key: str) -> None:
+            if key in seen:
+                return
+            seen.add(key)
+            for member in self.module.records[key].fields or ():
+                for dep in _by_value_records(self.module, member.type):
+                    if dep in wanted:
+                        visit(dep)
+            done.append(key)
+
+        for key in keys:
+            visit(key)
+        return done
+
+    def _layout_entry(self, key: str) -> str:
+        entries = []
+        for abi in ("x64", "x86"):
+            engine = self.layouts[abi]
+            layout = engine.record(key)
+            fields = []
+            for path, offset, bit_offset, bits in engine.paths(key):
+                value = str(offset) if bits is None else f"({bit_offset}, {bits})"
+                fields.append(f"{path!r}: {value}")
+            entries.append(f"({layout.size}, {layout.align}, {{{', '.join(fields)}}})")
+        return f"{{'x64': {entries[0]}, 'x86': {entries[1]}}}"
+
+    def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
+        name = self.enum_names.get(key, key)
+        page = self.docs.find(name) or (self.docs.find(enum.tag) if enum.tag else None)
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"The {name} enumeration."]
+        page_members = {m.name: m for m in page.members} if page else {}
+        lines = []
+        for item in enum.members:
+            doc = page_members.get(item.name)
+            text = doc.text if doc and doc.text else item.comment
+            lines.append(f"    {item.name} ({item.value}):")
+            if text:
+                lines.append(wrap_text(text, DOC_WIDTH - 8, indent="        "))
+        if lines:
+            parts.append("Members:\n" + "\n".join(lines))
+        tail = [f"Reference: {page.url}"] if page else []
+        tail.append(f"Declared at: {enum.loc.file}:{enum.loc.line}")
+        parts.append("\n".join(tail))
+        return EnumView(name, "\n\n".join(parts), tuple((m.name, m.value) for m in enum.members))
+
+    def function_view(self, function: ir.Function) -> FunctionView:
+        page = self.docs.find(function.name)
+        page_params = list(page.members) if page else []
+        names = []
+        for index, param in enumerate(function.params):
+            if param.name:
+                names.append(param.name)
+            elif index < len(page_params):
+                names.append(page_params[index].name)
+            else:
+                names.append(f"arg{index}")
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{function.name}."]
+        lines = []
+        for index, (name, param) in enumerate(zip(names, function.params, strict=True)):
+            doc = page_params[index] if index < len(page_params) else None
+            sal = " ".join(param.annotations)
+            direction = doc.direction if doc and doc.direction else _sal_direction(sal)
+            text = doc.text if doc else ""
+            head = f"    {name} ({self.c_spelling(param.type)}):"
+            body = (f"[{direction}] " if direction else "") + text
+            lines.append(head if not body else head + "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        "))
+        if lines:
+            parts.append("Args:\n" + "\n".join(lines))
+        ret = page.returns if page and page.returns else ""
+        parts.append(
+            f"Returns:\n    {self.c_spelling(function.ret)}"
+            + ("\n" + wrap_text(ret, DOC_WIDTH - 8, indent="        ") if ret else "")
+        )
+        tail = [f"Reference: {page.url}"] if page else []
+        tail.append(f"Declared at: {function.loc.file}:{function.loc.line}")
+        parts.append("\n".join(tail))
+        return FunctionView(
+            name=function.name,
+            restype=self.ctype(function.ret),
+            argtypes=tuple(self.ctype(p.type) for p in function.params),
+            argnames=tuple(names),
+            doc="\n\n".join(parts),
+        )
+
+
+class _UnitNamer:
+    """Names bit-field units ``_bits0``, ``_bits1``, ... as they open."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.open_at: tuple[int, int] | None = None
+        self.current = ""
+
+    def unit_for(self, place) -> str | None:  # noqa: ANN001
+        key = (place.offset, place.size)
+        if self.open_at == key and place.bit_offset:
+            return None
+        self.open_at = key
+        self.current = f"_bits{self.count}"
+        self.count += 1
+        return self.current
+
+    def close(self) -> None:
+        self.open_at = None
+
+
+def _sal_direction(sal: str) -> str | None:
+    if "_Inout" in sal:
+        return "in, out"
+    if "_In_" in sal or sal.startswith("_In"):
+        return "in"
+    if "_Out" in sal:
+        return "out"
+    return None
+
+
+def _enum_names(module: ir.Module) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for td in module.typedefs.values():
+        if isinstance(td.type, ir.Ref) and td.type.kind == "enum" and td.type.name not in names:
+            names[td.type.name] = td.name
+    for key in module.enums:
+        names.setdefault(key, key)
+    return names
+
+
+def _by_value_records(module: ir.Module, type_: ir.Type) -> list[str]:
+    type_ = module.resolve(type_)
+    while isinstance(type_, ir.Array):
+        type_ = module.resolve(type_.elem)
+    if isinstance(type_, ir.Ref) and type_.kind == "record":
+        return [type_.name]
+    return []
+
+
+def _has_record_array(module: ir.Module, type_: ir.Type) -> bool:
+    type_ = module.resolve(type_)
+    return isinstance(type_, ir.Array) and bool(_by_value_records(module, type_))
+
+
+def _used_prelude_records(module: ir.Module) -> set[str]:
+    """Prelude records (LUID, GUID, ...) that the header's own declarations reach."""
+    used: set[str] = set()
+
+    def visit(type_: ir.Type) -> None:
+        if isinstance(type_, ir.Pointer):
+            visit(type_.target)
+        elif isinstance(type_, ir.Array):
+            visit(type_.elem)
+        elif isinstance(type_, ir.FuncType):
+            visit(type_.ret)
+            for param in type_.params:
+                visit(param.type)
+        elif isinstance(type_, ir.Ref) and type_.kind == "typedef":
+            visit(module.typedefs[type_.name].type)
+        elif isinstance(type_, ir.Ref) and type_.kind == "record" and type_.name not in used:
+            record = module.records[type_.name]
+            if record.loc.file == PRELUDE or record.parent:
+                used.add(type_.name)
+            for member in record.fields or ():
+                visit(member.type)
+
+    for record in module.records.values():
+        if record.loc.file != PRELUDE:
+            for member in record.fields or ():
+                visit(member.type)
+    for td in module.typedefs.values():
+        if td.loc.file != PRELUDE:
+            visit(td.type)
+    for function in module.functions:
+        visit(ir.FuncType(function.ret, function.params))
+    for guid in module.guids:
+        visit(ir.Ref("typedef", "GUID"))
+    return used
+
+
+def _environment(template_dir: Path | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir or templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def templates_dir() -> Path:
+    """Where the templates are: ``templates/`` of a checkout, or inside the wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if (candidate / "module.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("d3dkmt-codegen templates are missing from this installation")
+
+
+def render_module(
+    module: ir.Module,
+    layouts: Mapping[str, Layout],
+    docs: DocIndex,
+    rules: Mapping[str, Sequence[Rule]],
+    banner: tuple[str, ...],
+) -> str:
+    """The text of the generated Python module."""
+    view = _Builder(module, layouts, docs, rules).build(banner)
+    return _environment().get_template("module.py.jinja").render(m=view)
