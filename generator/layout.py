@@ -200,7 +200,8 @@ def layout_json(module: ir.Module) -> dict:
     per_abi = layouts(module)
     records: dict[str, dict] = {}
     for key, name in sorted(module.record_names().items(), key=lambda item: item[1]):
-        if module.records[key].fields is None:
+        record = module.records[key]
+        if record.fields is None or record.loc.file == "<prelude>":
             continue
         entry = {}
         for abi, engine in per_abi.items():

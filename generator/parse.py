@@ -66,7 +66,10 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
             return Parsed(tree, tuple(opaque))
         except c_parser.ParseError as exc:
             loc, message = _split_error(str(exc))
-            name = _undeclared_name(loc, lines, index)
+            if loc is None or not loc.line:
+                loc, name = _stuck_token(parser)
+            else:
+                name = _undeclared_name(loc, lines, index)
             if name is None or name in opaque or len(opaque) >= _MAX_OPAQUE:
                 raise GeneratorError(loc, f"syntax error: {message}") from None
             diagnostics.warn(loc, f"'{name}' is used but never declared; made it an opaque type")
@@ -99,6 +102,23 @@ def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> di
             continue
         result[macro.name] = tree.ext[-1].init
     return result
+
+
+def _stuck_token(parser: c_parser.CParser) -> tuple[Loc | None, str | None]:
+    """Where the parser stopped, for errors pycparser reports without a line.
+
+    "Invalid specifier list" (an unknown type name starting a member) carries no
+    coordinates; the next token is the culprit. This reads pycparser's token
+    stream, a private detail of the pinned version.
+    """
+    try:
+        tok = parser._tokens.peek(1)
+    except AttributeError:  # another pycparser: keep the error without a place
+        return None, None
+    if tok is None:
+        return None, None
+    loc = Loc(file_name(tok.filename), tok.lineno or 0, tok.column or 0)
+    return loc, tok.value if tok.type == "ID" else None
 
 
 def _split_error(text: str) -> tuple[Loc | None, str]:

@@ -248,7 +248,11 @@ def _user_macros(pp: _Preprocessor) -> tuple[MacroDef, ...]:
     """Object-like macros defined in the user's headers, with bodies expanded."""
     result = []
     for name, macro in pp.macros.items():
-        if macro.arglist is not None or not macro.source or macro.source == PRELUDE_NAME:
+        # Macros of the prelude are not the header's; those from -D are (the user chose them).
+        if macro.arglist is not None or macro.source == PRELUDE_NAME:
+            continue
+        if not macro.source and (name.startswith("__") or name in ABI_DEFINES["x64"].keys()
+                                 | ABI_DEFINES["x86"].keys()):  # fmt: skip
             continue
         if not macro.value:
             continue

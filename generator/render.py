@@ -102,6 +102,7 @@ class RecordView:
     fields: tuple[FieldView, ...]
     bitfields: tuple[BitFieldView, ...]
     rules: tuple[RuleView, ...]
+    opaque: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,10 @@ class _Builder:
     def record_view(self, key: str) -> RecordView:
         record = self.module.records[key]
         name = self.record_name(key)
+        if record.fields is None:
+            doc = f"{name}: declared but never defined by the header; usable only by pointer."
+            base = "Union" if record.kind == "union" else "Structure"
+            return RecordView(name, base, doc, None, (), (), (), (), opaque=True)
         page = self.docs.find(name) or (self.docs.find(record.tag) if record.tag else None)
         anonymous: list[str] = []
         fields: list[FieldView] = []
@@ -356,7 +361,9 @@ class _Builder:
         for key in records:
             by_key[key] = self.record_view(key)
             view.records.append(by_key[key])
-        view.fields_order = [by_key[k] for k in self._dependency_order(records)]
+        view.fields_order = [
+            by_key[k] for k in self._dependency_order(records) if not by_key[k].opaque
+        ]
         for name, td in module.typedefs.items():
             if not self.emitted(td.loc):
                 continue
@@ -381,7 +388,7 @@ class _Builder:
             if self.emitted(function.loc):
                 view.functions.append(self.function_view(function))
         for key in records:
-            if key in self.public and module.records[key].parent is None:
+            if key in self.public and module.records[key].fields is not None:
                 view.layout_table.append((self.record_name(key), self._layout_entry(key)))
         for check in module.size_checks:
             view.size_checks.append((self.c_spelling(check.type), check.abi, check.size,
@@ -550,6 +557,7 @@ def _has_record_array(module: ir.Module, type_: ir.Type) -> bool:
 def _used_prelude_records(module: ir.Module) -> set[str]:
     """Prelude records (LUID, GUID, ...) that the header's own declarations reach."""
     used: set[str] = set()
+    seen: set[str] = set()
 
     def visit(type_: ir.Type) -> None:
         if isinstance(type_, ir.Pointer):
@@ -562,7 +570,8 @@ def _used_prelude_records(module: ir.Module) -> set[str]:
                 visit(param.type)
         elif isinstance(type_, ir.Ref) and type_.kind == "typedef":
             visit(module.typedefs[type_.name].type)
-        elif isinstance(type_, ir.Ref) and type_.kind == "record" and type_.name not in used:
+        elif isinstance(type_, ir.Ref) and type_.kind == "record" and type_.name not in seen:
+            seen.add(type_.name)
             record = module.records[type_.name]
             if record.loc.file == PRELUDE or record.parent:
                 used.add(type_.name)

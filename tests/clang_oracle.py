@@ -9,9 +9,13 @@ both sides must read alike anyway.
 
 Example::
 
-    >>> layout = clang_layout(Path("corpus/headers/wine/d3dkmthk.h"), abi="x64")
-    >>> layout["D3DKMT_CREATEDEVICE"]["size"]
-    56
+    >>> layout = clang_layout(Path("corpus/headers/wine/d3dkmthk.h"), abi="x86")
+    >>> layout["D3DKMT_CREATEDEVICE"]["fields"]["Flags.RequestVSync"]
+    {'bit_offset': 33, 'bit_size': 1}
+
+Records are listed under the typedef that names them directly (``typedef
+struct _X {...} X, *PX;`` gives ``X``), under their tag when they have none;
+records of the prelude, unnamed records and incomplete ones are not listed.
 
 The result has the shape of one ABI of ``generate --layout-json``::
 
@@ -111,7 +115,7 @@ def clang_oracle(
     dirs = tuple(str(Path(d).resolve()) for d in include_dirs)
     files, _ = _header_files(header, dirs)
     # The files' mtimes are part of the key so that an edited header is re-parsed.
-    stamps = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    stamps = tuple((str(f), f.stat().st_mtime_ns) for f in [PRELUDE, *files])
     return _parse(str(header), abi, dirs, tuple(sorted((defines or {}).items())), stamps)
 
 
@@ -290,7 +294,7 @@ def _records(cursor: ci.Cursor, files: set[str]) -> Iterator[ci.Cursor]:
     """Record definitions at or under ``cursor`` that lie in ``files``."""
     if cursor.kind not in (*RECORD_KINDS, ci.CursorKind.TYPEDEF_DECL, ci.CursorKind.FIELD_DECL):
         return
-    if not (cursor.location.file and cursor.location.file.name in files):
+    if not _in_files(cursor, files):
         return
     if cursor.kind in RECORD_KINDS and cursor.is_definition():
         yield cursor
@@ -298,6 +302,17 @@ def _records(cursor: ci.Cursor, files: set[str]) -> Iterator[ci.Cursor]:
     # inside a typedef) is a record of the header too.
     for child in cursor.get_children():
         yield from _records(child, files)
+
+
+def _in_files(cursor: ci.Cursor, files: set[str]) -> bool:
+    """Whether ``cursor`` lies in one of ``files`` (resolved paths)."""
+    return cursor.location.file is not None and _real(cursor.location.file.name) in files
+
+
+@functools.lru_cache(maxsize=256)
+def _real(name: str) -> str:
+    """Clang names an include as it found it ("dir/../x.h"); ``files`` are resolved."""
+    return str(Path(name).resolve())
 
 
 def _key(record: ci.Cursor) -> ci.Cursor:
@@ -317,7 +332,7 @@ def _typedef_names(tu: ci.TranslationUnit, files: set[str]) -> dict[ci.Cursor, s
     for td in tu.cursor.get_children():
         if td.kind != ci.CursorKind.TYPEDEF_DECL:
             continue
-        if not (td.location.file and td.location.file.name in files):
+        if not _in_files(td, files):
             continue
         under = td.underlying_typedef_type
         if under.kind == ci.TypeKind.ELABORATED and not under.is_const_qualified():

@@ -172,6 +172,28 @@ def test_errors_outside_records_are_reported_not_raised(tmp_path: Path) -> None:
     assert "stray.h:2:" in result.diagnostics[0]
 
 
+def test_includes_defines_and_system_stubs(tmp_path: Path) -> None:
+    (tmp_path / "inner.h").write_text(
+        "typedef struct _INNER { USHORT a; } INNER;\n"
+        "#if INNER_VERSION >= 2\n"
+        "typedef struct _INNER_V2 { INNER Inner; ULONGLONG b; } INNER_V2;\n"
+        "#endif\n"
+    )
+    (tmp_path / "outer.h").write_text(
+        '#include <winapifamily.h>\n#include "inner.h"\n'
+        "typedef struct _OUTER { INNER Inner; _In_ UINT c; } OUTER;\n"
+    )
+    plain = clang_oracle(tmp_path / "outer.h", abi="x86")
+    assert plain.stubbed == ("winapifamily.h",)
+    assert list(plain.records) == ["INNER", "OUTER"]
+    v2 = clang_layout(tmp_path / "outer.h", abi="x86", defines={"INNER_VERSION": "2"})
+    assert v2["INNER_V2"]["fields"] == {
+        "Inner": {"offset": 0},
+        "Inner.a": {"offset": 0},
+        "b": {"offset": 8},
+    }
+
+
 def test_results_are_fresh_copies_of_the_cache() -> None:
     first = layout("arrays.h", "x64")
     first["ARRAYS"]["size"] = -1

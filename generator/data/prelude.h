@@ -109,6 +109,20 @@
 #define MAX_PATH 260
 #define ANYSIZE_ARRAY 1
 
+/* winnt.h names for anonymous members: empty, so the members stay anonymous. */
+#define DUMMYUNIONNAME
+#define DUMMYUNIONNAME1
+#define DUMMYUNIONNAME2
+#define DUMMYUNIONNAME3
+#define DUMMYUNIONNAME4
+#define DUMMYUNIONNAME5
+#define DUMMYSTRUCTNAME
+#define DUMMYSTRUCTNAME1
+#define DUMMYSTRUCTNAME2
+#define DUMMYSTRUCTNAME3
+#define DUMMYSTRUCTNAME4
+#define DUMMYSTRUCTNAME5
+
 /* Base types with the sizes MSVC gives them on both x86 and x64. */
 typedef void *PVOID, *LPVOID, *HANDLE, **PHANDLE;
 typedef const void *PCVOID, *LPCVOID;
