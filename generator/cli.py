@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="output folder (default: generated/)")  # fmt: skip
         sub.add_argument("--layout-json", type=Path, metavar="FILE",
                          help="also write the MSVC layouts of every record as JSON")  # fmt: skip
+        sub.add_argument("--report-json", type=Path, metavar="FILE",
+                         help="also write documentation coverage and mismatches as JSON")  # fmt: skip
         sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
 
@@ -143,12 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = outputs(result)
         if args.command == "check":
             return _check(out, files)
-        extra: dict[str, str] = {}
+        extras: list[tuple[Path, str]] = []
         if args.layout_json:
-            extra[args.layout_json.name] = json.dumps(result.layout_json(), indent=1) + "\n"
+            extras.append((args.layout_json, json.dumps(result.layout_json(), indent=1) + "\n"))
+        if args.report_json:
+            extras.append((args.report_json, json.dumps(result.report, indent=1) + "\n"))
         write_atomically(out, files)
-        if args.layout_json:
-            write_atomically(args.layout_json.parent, extra)
+        for path, text in extras:
+            write_atomically(path.parent, {path.name: text})
+        print(result.summary())
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -49,11 +49,22 @@ class Result:
     rules: Mapping[str, Sequence[Rule]]
     text: str
     diagnostics: Diagnostics
-    extra: dict[str, object] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
 
     @property
     def stem(self) -> str:
         return Path(self.module.header).stem
+
+    def summary(self) -> str:
+        """The short block printed after ``generate``."""
+        lines = ["documentation:"]
+        for kind, bucket in self.report.get("counts", {}).items():
+            lines.append(
+                f"  {kind:<12} {bucket['total']:>5}: {bucket['page']} from pages, "
+                f"{bucket['comment']} from header comments, {bucket['none']} without text"
+            )
+        lines.append(f"  mismatches: {len(self.report.get('mismatches', []))} (see --report-json)")
+        return "\n".join(lines)
 
     def layout_json(self) -> dict:
         return layout_json(self.module)
@@ -97,8 +108,8 @@ def build(options: Options) -> Result:
     members = _member_paths(module, engines["x64"])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     rules = load_rules(rule_files, members, diagnostics, keep_going=options.keep_going)
-    text = render_module(module, engines, docs, rules, _banner(module, options))
-    return Result(module, engines, docs, rules, text, diagnostics)
+    text, report = render_module(module, engines, docs, rules, _banner(module, options))
+    return Result(module, engines, docs, rules, text, diagnostics, report)
 
 
 def _replace(module: ir.Module, **changes: object) -> ir.Module:

@@ -161,6 +161,7 @@ class _Builder:
         self.public = module.record_names()
         self.enum_names = _enum_names(module)
         self.used_prelude = _used_prelude_records(module)
+        self.coverage = Coverage()
 
     # -- names and types ---------------------------------------------------------------
     def record_name(self, key: str) -> str:
@@ -294,8 +295,25 @@ class _Builder:
             parts.append(f"The {name} {record.kind}.")
         page_members = {m.name: m for m in page.members} if page else {}
         entries = []
+        counted = record.parent is None
+        paths = set()
         for path, member in self._doc_members(key, ""):
-            entries.append(self._member_entry(path, member, page_members.get(path)))
+            paths.add(path)
+            entry, source = self._member_entry(path, member, page_members.get(path))
+            entries.append(entry)
+            if counted:
+                self.coverage.count("members", source)
+                if page:
+                    self.coverage.count("paged_members", source)
+        if counted:
+            self.coverage.count("records", "page" if page and page.description else
+                                "comment" if record.comment else "none")  # fmt: skip
+        if counted and page:
+            self.coverage.used_pages.add(page.file)
+            layout_paths = {p for p, *_ in self.layouts["x64"].paths(key)} | paths
+            for doc_member in page.members:
+                if doc_member.name not in layout_paths:
+                    self.coverage.mismatch(page.file, name, doc_member.name)
         if entries:
             parts.append("Attributes:\n" + "\n".join(entries))
         tail = []
@@ -324,9 +342,13 @@ class _Builder:
                 found.extend(self._doc_members(target.name, prefix + member.name + "."))
         return found
 
-    def _member_entry(self, path: str, member: ir.Field, doc: DocMember | None) -> str:
+    def _member_entry(
+        self, path: str, member: ir.Field, doc: DocMember | None
+    ) -> tuple[str, str]:
+        """A member's docstring entry, and where its text came from."""
         direction = doc.direction if doc else None
         text = doc.text if doc and doc.text else ""
+        source = "page" if text else "comment" if member.comment else "none"
         if not text and member.comment:
             match = _COMMENT_DIRECTION.match(member.comment)
             text = member.comment[match.end() :] if match else member.comment
@@ -339,9 +361,9 @@ class _Builder:
         head = f"{path} ({ctype}):"
         body = (f"[{direction}] " if direction else "") + text
         if not body:
-            return "    " + head
+            return "    " + head, source
         wrapped = wrap_text(body, DOC_WIDTH - 8, indent="        ")
-        return f"    {head}\n{wrapped}"
+        return f"    {head}\n{wrapped}", source
 
     # -- the whole module --------------------------------------------------------------
     def build(self, banner: tuple[str, ...]) -> ModuleView:
@@ -446,9 +468,14 @@ class _Builder:
         parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"The {name} enumeration."]
         page_members = {m.name: m for m in page.members} if page else {}
         lines = []
+        self.coverage.count("enums", "page" if page else "none")
+        if page:
+            self.coverage.used_pages.add(page.file)
         for item in enum.members:
             doc = page_members.get(item.name)
             text = doc.text if doc and doc.text else item.comment
+            self.coverage.count("enum_values", "page" if doc and doc.text else
+                                "comment" if item.comment else "none")  # fmt: skip
             lines.append(f"    {item.name} ({item.value}):")
             if text:
                 lines.append(wrap_text(text, DOC_WIDTH - 8, indent="        "))
@@ -462,6 +489,9 @@ class _Builder:
     def function_view(self, function: ir.Function) -> FunctionView:
         page = self.docs.find(function.name)
         page_params = list(page.members) if page else []
+        self.coverage.count("functions", "page" if page else "none")
+        if page:
+            self.coverage.used_pages.add(page.file)
         names = []
         for index, param in enumerate(function.params):
             if param.name:
@@ -497,6 +527,35 @@ class _Builder:
             argnames=tuple(names),
             doc="\n\n".join(parts),
         )
+
+
+class Coverage:
+    """How much of the output got documentation, and what did not match."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {}
+        self.mismatches: list[dict[str, str]] = []
+        self.used_pages: set[str] = set()
+
+    def count(self, kind: str, source: str) -> None:
+        bucket = self.counts.setdefault(kind, {"total": 0, "page": 0, "comment": 0, "none": 0})
+        bucket["total"] += 1
+        bucket[source] += 1
+
+    def mismatch(self, page: str, record: str, member: str) -> None:
+        self.mismatches.append(
+            {"page": page, "record": record, "member": member,
+             "problem": "the page documents a member the header does not have"}
+        )  # fmt: skip
+
+    def report(self, docs: DocIndex) -> dict:
+        """The ``--report-json`` document."""
+        unmatched = [
+            {"page": p.file, "api_name": ", ".join(p.api_names),
+             "problem": "the page matches no declaration"}
+            for p in docs.pages if p.file not in self.used_pages
+        ]  # fmt: skip
+        return {"counts": self.counts, "mismatches": self.mismatches + unmatched}
 
 
 class _UnitNamer:
@@ -620,7 +679,9 @@ def render_module(
     docs: DocIndex,
     rules: Mapping[str, Sequence[Rule]],
     banner: tuple[str, ...],
-) -> str:
-    """The text of the generated Python module."""
-    view = _Builder(module, layouts, docs, rules).build(banner)
-    return _environment().get_template("module.py.jinja").render(m=view)
+) -> tuple[str, dict]:
+    """The text of the generated Python module, and its documentation report."""
+    builder = _Builder(module, layouts, docs, rules)
+    view = builder.build(banner)
+    text = _environment().get_template("module.py.jinja").render(m=view)
+    return text, builder.coverage.report(docs)

@@ -1,0 +1,45 @@
+"""Docstrings from reference pages: both page generations, escaping, coverage."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import load_module
+
+from generator.cli import sample_dir
+from generator.pipeline import Options, build
+
+PAGE = "ns-d3dkmthk-_d3dkmt_destroyallocation.md"
+
+
+def _doc(tmp_path: Path, docs: Path, name: str) -> str:
+    result = build(Options(sample_dir() / "d3dkmthk.h", docs=(docs,)))
+    out = tmp_path / f"{name}.py"
+    out.write_text(result.text, encoding="utf-8")
+    return load_module(out, name).D3DKMT_DESTROYALLOCATION.__doc__
+
+
+def test_2018_and_2024_pages_give_the_same_docstring(corpus: Path, tmp_path: Path) -> None:
+    newer = tmp_path / "docs2024"
+    newer.mkdir()
+    shutil.copy(corpus / "docs" / "d3dkmthk" / PAGE, newer / PAGE)
+    old = _doc(tmp_path, sample_dir() / "docs", "doc2018")
+    new = _doc(tmp_path, newer, "doc2024")
+    assert old == new
+    assert "[in]" in new and "<" not in new
+
+
+def test_quotes_backslashes_and_control_characters_survive(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = (sample_dir() / "docs" / PAGE).read_text(encoding="utf-8")
+    nasty = 'Ends with """ and a \\ backslash, a tab\there and a bell\x07 then "'
+    # The description section (not the front matter, which must stay valid YAML).
+    head, _, tail = page.rpartition(
+        "The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing allocations."
+    )
+    page = head + nasty + tail
+    (docs / PAGE).write_text(page, encoding="utf-8")
+    doc = _doc(tmp_path, docs, "nasty")
+    assert '"""' in doc and "\\ backslash" in doc and "\x07" in doc
