@@ -101,7 +101,7 @@ def _command_line(args: argparse.Namespace, argv: Sequence[str]) -> str:
 
 def outputs(result: Result) -> dict[str, str]:
     """File name -> text of everything ``generate`` writes into the output folder."""
-    return {f"{result.stem}.py": result.text}
+    return {f"{result.stem}.py": result.text, f"{result.stem}.pyi": result.stub}
 
 
 def write_atomically(folder: Path, files: Mapping[str, str]) -> None:

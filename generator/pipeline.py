@@ -48,6 +48,7 @@ class Result:
     docs: DocIndex
     rules: Mapping[str, Sequence[Rule]]
     text: str
+    stub: str
     diagnostics: Diagnostics
     report: dict = field(default_factory=dict)
 
@@ -108,8 +109,8 @@ def build(options: Options) -> Result:
     members = _member_paths(module, engines["x64"])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     rules = load_rules(rule_files, members, diagnostics, keep_going=options.keep_going)
-    text, report = render_module(module, engines, docs, rules, _banner(module, options))
-    return Result(module, engines, docs, rules, text, diagnostics, report)
+    text, stub, report = render_module(module, engines, docs, rules, _banner(module, options))
+    return Result(module, engines, docs, rules, text, stub, diagnostics, report)
 
 
 def _replace(module: ir.Module, **changes: object) -> ir.Module:

@@ -53,11 +53,20 @@ def docstring_body(text: str) -> str:
 
 
 def py_string(text: str) -> str:
-    """A Python string literal for any text."""
-    return repr(text)
+    """A Python string literal for any text, double-quoted as ruff format would."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        literal = '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
 
 
-FILTERS = {"docstring": docstring_body, "pystr": py_string}
+def py_tuple(items: Sequence[str]) -> str:
+    """A tuple literal of strings."""
+    inner = ", ".join(py_string(item) for item in items)
+    return f"({inner},)" if len(items) == 1 else f"({inner})"
+
+
+FILTERS = {"docstring": docstring_body, "pystr": py_string, "pytuple": py_tuple}
 
 
 # -- view objects -------------------------------------------------------------------
@@ -91,6 +100,15 @@ class RuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class StubMember:
+    """A member as the .pyi stub shows it: name, Python type, documentation."""
+
+    name: str
+    py_type: str
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordView:
     """Everything printed for one record class."""
 
@@ -102,6 +120,7 @@ class RecordView:
     fields: tuple[FieldView, ...]
     bitfields: tuple[BitFieldView, ...]
     rules: tuple[RuleView, ...]
+    members: tuple[StubMember, ...] = ()
     opaque: bool = False
 
 
@@ -125,6 +144,18 @@ class FunctionView:
     doc: str
 
 
+@dataclass(frozen=True, slots=True)
+class AliasView:
+    """A typedef: a plain alias, or (with a docstring) a callback type.
+
+    For a callback, ``expr`` is its signature: return type, then argument types.
+    """
+
+    name: str
+    expr: str
+    doc: str | None = None
+
+
 @dataclass(slots=True)
 class ModuleView:
     """The whole module, in the order it is printed."""
@@ -134,14 +165,16 @@ class ModuleView:
     constants: list[tuple[str, int]] = field(default_factory=list)
     guids: list[tuple[str, str]] = field(default_factory=list)
     enums: list[EnumView] = field(default_factory=list)
-    aliases: list[tuple[str, str]] = field(default_factory=list)
+    aliases: list[AliasView] = field(default_factory=list)
     records: list[RecordView] = field(default_factory=list)
     fields_order: list[RecordView] = field(default_factory=list)
-    late_aliases: list[tuple[str, str]] = field(default_factory=list)
+    late_aliases: list[AliasView] = field(default_factory=list)
     functions: list[FunctionView] = field(default_factory=list)
     layout_table: list[tuple[str, str]] = field(default_factory=list)
     size_checks: list[tuple[str, str, int, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    stub_imports: list[str] = field(default_factory=list)
 
 
 class _Builder:
@@ -258,10 +291,12 @@ class _Builder:
         rules = tuple(
             RuleView(r.condition, r.member, r.message, r.cite) for r in self.rules.get(name, ())
         )
+        doc, members = self.record_doc(key, name, page)
         return RecordView(
             name=name,
             base="Union" if record.kind == "union" else "Structure",
-            doc=self.record_doc(key, name, page),
+            doc=doc,
+            members=members,
             pack=record.pack,
             anonymous=tuple(anonymous),
             fields=tuple(fields),
@@ -284,7 +319,9 @@ class _Builder:
         return isinstance(resolved, ir.Prim) and resolved.kind in _SIGNED_KINDS
 
     # -- documentation -----------------------------------------------------------------
-    def record_doc(self, key: str, name: str, page: DocPage | None) -> str:
+    def record_doc(
+        self, key: str, name: str, page: DocPage | None
+    ) -> tuple[str, tuple[StubMember, ...]]:
         record = self.module.records[key]
         parts: list[str] = []
         if page and page.description:
@@ -297,10 +334,13 @@ class _Builder:
         entries = []
         counted = record.parent is None
         paths = set()
-        for path, member in self._doc_members(key, ""):
+        member_docs: list[StubMember] = []
+        for path, member in self._documented_members(key, page_members):
             paths.add(path)
-            entry, source = self._member_entry(path, member, page_members.get(path))
-            entries.append(entry)
+            body, source = self._member_text(member, page_members.get(path))
+            entries.append(self._member_entry(path, member, body))
+            if "." not in path:
+                member_docs.append(StubMember(path, self.py_type(member), body))
             if counted:
                 self.coverage.count("members", source)
                 if page:
@@ -321,7 +361,47 @@ class _Builder:
             tail.append(f"Reference: {page.url}")
         tail.append(f"Declared at: {record.loc.file}:{record.loc.line}")
         parts.append("\n".join(tail))
-        return "\n\n".join(parts)
+        return "\n\n".join(parts), tuple(member_docs)
+
+    def py_type(self, member: ir.Field) -> str:
+        """The Python type a user reads from a member, for the .pyi stub."""
+        if member.bits is not None:
+            return "int"
+        type_ = self.module.resolve(member.type)
+        if isinstance(type_, ir.Prim):
+            return "float" if type_.kind in ("float", "double") else (
+                "bytes" if type_.kind == "char" else "int")  # fmt: skip
+        if isinstance(type_, ir.Ref) and type_.kind == "enum":
+            return "int"
+        if isinstance(type_, ir.Ref) and type_.kind == "record":
+            return self.record_name(type_.name)
+        if isinstance(type_, ir.Array):
+            return f"Array[{self.ctype(type_.elem)}]"
+        if isinstance(type_, ir.Pointer) and isinstance(self.module.resolve(type_.target), ir.Void):
+            return "int | None"
+        return "Any"
+
+    def _documented_members(
+        self, key: str, page_members: Mapping[str, DocMember]
+    ) -> list[tuple[str, ir.Field]]:
+        """The record's members, plus members of named nested records the page documents.
+
+        Pages write ``Flags.Primary`` for a member of a flags record the struct
+        holds; those entries go under their dotted path.
+        """
+        found: list[tuple[str, ir.Field]] = []
+        for path, member in self._doc_members(key, ""):
+            found.append((path, member))
+            target = self.module.resolve(member.type)
+            if not (isinstance(target, ir.Ref) and target.kind == "record"):
+                continue
+            if self.module.records[target.name].parent is not None:
+                continue  # inline records are already listed
+            prefix = path + "."
+            if any(name.startswith(prefix) for name in page_members):
+                nested = self._doc_members(target.name, prefix)
+                found.extend((p, m) for p, m in nested if p in page_members)
+        return found
 
     def _doc_members(self, key: str, prefix: str) -> list[tuple[str, ir.Field]]:
         """Members worth a line: lifted anonymous ones, and inline nested records' members."""
@@ -342,10 +422,8 @@ class _Builder:
                 found.extend(self._doc_members(target.name, prefix + member.name + "."))
         return found
 
-    def _member_entry(
-        self, path: str, member: ir.Field, doc: DocMember | None
-    ) -> tuple[str, str]:
-        """A member's docstring entry, and where its text came from."""
+    def _member_text(self, member: ir.Field, doc: DocMember | None) -> tuple[str, str]:
+        """A member's ``[direction] text`` (page first, then header comment) and its source."""
         direction = doc.direction if doc else None
         text = doc.text if doc and doc.text else ""
         source = "page" if text else "comment" if member.comment else "none"
@@ -353,17 +431,19 @@ class _Builder:
             match = _COMMENT_DIRECTION.match(member.comment)
             text = member.comment[match.end() :] if match else member.comment
             if match and not direction:
-                direction = match.group(1).lower().replace("_", "/").replace("inout", "in/out")
-                direction = direction.replace("/", ", ")
+                word = match.group(1).lower()
+                direction = "in, out" if word in ("in/out", "in_out", "inout") else word
+        return (f"[{direction}] " if direction else "") + text, source
+
+    def _member_entry(self, path: str, member: ir.Field, body: str) -> str:
+        """One member's lines in the ``Attributes:`` section."""
         ctype = self.c_spelling(member.type)
         if member.bits is not None:
             ctype += f" : {member.bits}"
-        head = f"{path} ({ctype}):"
-        body = (f"[{direction}] " if direction else "") + text
+        head = f"    {path} ({ctype}):"
         if not body:
-            return "    " + head, source
-        wrapped = wrap_text(body, DOC_WIDTH - 8, indent="        ")
-        return f"    {head}\n{wrapped}", source
+            return head
+        return head + "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        ")
 
     # -- the whole module --------------------------------------------------------------
     def build(self, banner: tuple[str, ...]) -> ModuleView:
@@ -396,16 +476,22 @@ class _Builder:
             if isinstance(target, ir.Ref) and target.kind == "enum":
                 if self.enum_names.get(target.name) == name:
                     continue
-                view.aliases.append((name, "c_int32"))
+                view.aliases.append(AliasView(name, "c_int32"))
                 continue
             expr = self.ctype(target)
-            (view.late_aliases if _has_record_array(module, target) else view.aliases).append(
-                (name, expr)
-            )
+            func = self.module.resolve(target)
+            if isinstance(func, ir.Pointer):
+                func = self.module.resolve(func.target)
+            if isinstance(func, ir.FuncType):
+                signature = ", ".join(self.ctype(t) for t in (func.ret, *(p.type for p in func.params)))
+                view.aliases.append(AliasView(name, signature, self.callback_doc(td, func)))
+                continue
+            target_list = view.late_aliases if _has_record_array(module, target) else view.aliases
+            target_list.append(AliasView(name, expr))
         for key in records:
             tag = module.records[key].tag
             if tag and tag != self.record_name(key) and tag not in module.typedefs:
-                view.late_aliases.append((tag, self.record_name(key)))
+                view.late_aliases.append(AliasView(tag, self.record_name(key)))
         for function in module.functions:
             if self.emitted(function.loc):
                 view.functions.append(self.function_view(function))
@@ -415,12 +501,14 @@ class _Builder:
         for check in module.size_checks:
             view.size_checks.append((self.c_spelling(check.type), check.abi, check.size,
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
+        view.imports = _ctypes_imports(view)
+        view.stub_imports = _isort({*view.imports, "Array"})
         names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
         for enum in view.enums:
             names.append(enum.name)
             names.extend(n for n, _ in enum.members)
         names += [r.name for r in view.records if not r.name.startswith("_") or r.name in self.public.values()]
-        names += [n for n, _ in view.aliases] + [n for n, _ in view.late_aliases]
+        names += [a.name for a in view.aliases] + [a.name for a in view.late_aliases]
         names += [f.name for f in view.functions]
         view.names = sorted(set(names))
         return view
@@ -458,9 +546,9 @@ class _Builder:
             fields = []
             for path, offset, bit_offset, bits in engine.paths(key):
                 value = str(offset) if bits is None else f"({bit_offset}, {bits})"
-                fields.append(f"{path!r}: {value}")
+                fields.append(f"{py_string(path)}: {value}")
             entries.append(f"({layout.size}, {layout.align}, {{{', '.join(fields)}}})")
-        return f"{{'x64': {entries[0]}, 'x86': {entries[1]}}}"
+        return f'{{"x64": {entries[0]}, "x86": {entries[1]}}}'
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
         name = self.enum_names.get(key, key)
@@ -487,46 +575,70 @@ class _Builder:
         return EnumView(name, "\n\n".join(parts), tuple((m.name, m.value) for m in enum.members))
 
     def function_view(self, function: ir.Function) -> FunctionView:
-        page = self.docs.find(function.name)
-        page_params = list(page.members) if page else []
-        self.coverage.count("functions", "page" if page else "none")
+        page = self._page_for("functions", function.name)
+        names, doc = self._callable_doc(function.name, function.ret, function.params,
+                                        function.loc, page)  # fmt: skip
+        return FunctionView(
+            name=function.name,
+            restype=self.ctype(function.ret),
+            argtypes=tuple(self.ctype(p.type) for p in function.params),
+            argnames=names,
+            doc=doc,
+        )
+
+    def callback_doc(self, typedef: ir.Typedef, func: ir.FuncType) -> str:
+        """The docstring of a callback type (``PFND3DKMT_*``), from its ``nc-`` page."""
+        page = self._page_for("callbacks", typedef.name)
+        return self._callable_doc(typedef.name, func.ret, func.params, typedef.loc, page)[1]
+
+    def _page_for(self, kind: str, name: str) -> DocPage | None:
+        page = self.docs.find(name)
+        self.coverage.count(kind, "page" if page else "none")
         if page:
             self.coverage.used_pages.add(page.file)
+        return page
+
+    def _callable_doc(
+        self,
+        name: str,
+        ret: ir.Type,
+        params: Sequence[ir.Param],
+        loc: ir.Loc,
+        page: DocPage | None,
+    ) -> tuple[tuple[str, ...], str]:
+        """Parameter names (C's, else the page's) and the docstring of a function."""
+        page_params = list(page.members) if page else []
         names = []
-        for index, param in enumerate(function.params):
+        for index, param in enumerate(params):
             if param.name:
                 names.append(param.name)
             elif index < len(page_params):
                 names.append(page_params[index].name)
             else:
                 names.append(f"arg{index}")
-        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{function.name}."]
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{name}."]
         lines = []
-        for index, (name, param) in enumerate(zip(names, function.params, strict=True)):
+        for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
             doc = page_params[index] if index < len(page_params) else None
             sal = " ".join(param.annotations)
             direction = doc.direction if doc and doc.direction else _sal_direction(sal)
             text = doc.text if doc else ""
-            head = f"    {name} ({self.c_spelling(param.type)}):"
+            head = f"    {param_name} ({self.c_spelling(param.type)}):"
             body = (f"[{direction}] " if direction else "") + text
-            lines.append(head if not body else head + "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        "))
+            if body:
+                head += "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        ")
+            lines.append(head)
         if lines:
             parts.append("Args:\n" + "\n".join(lines))
-        ret = page.returns if page and page.returns else ""
+        returns = page.returns if page and page.returns else ""
         parts.append(
-            f"Returns:\n    {self.c_spelling(function.ret)}"
-            + ("\n" + wrap_text(ret, DOC_WIDTH - 8, indent="        ") if ret else "")
+            f"Returns:\n    {self.c_spelling(ret)}"
+            + ("\n" + wrap_text(returns, DOC_WIDTH - 8, indent="        ") if returns else "")
         )
         tail = [f"Reference: {page.url}"] if page else []
-        tail.append(f"Declared at: {function.loc.file}:{function.loc.line}")
+        tail.append(f"Declared at: {loc.file}:{loc.line}")
         parts.append("\n".join(tail))
-        return FunctionView(
-            name=function.name,
-            restype=self.ctype(function.ret),
-            argtypes=tuple(self.ctype(p.type) for p in function.params),
-            argnames=tuple(names),
-            doc="\n\n".join(parts),
-        )
+        return tuple(names), "\n\n".join(parts)
 
 
 class Coverage:
@@ -577,6 +689,28 @@ class _UnitNamer:
 
     def close(self) -> None:
         self.open_at = None
+
+
+def _ctypes_imports(view: ModuleView) -> list[str]:
+    """The names the module takes from ctypes: only those it uses (ruff-clean output)."""
+    texts = [f.ctype for r in view.records for f in r.fields]
+    texts += [r.base for r in view.records]
+    texts += [a.expr for a in view.aliases + view.late_aliases]  # callbacks: signatures
+    for function in view.functions:
+        texts += [function.restype, *function.argtypes]
+    used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
+    used.add("c_void_p")  # the runtime helpers use it
+    return _isort(used)
+
+
+def _isort(names: set[str]) -> list[str]:
+    """isort's order-by-type, as ruff applies it: CONSTANTS, Classes, functions."""
+    def key(name: str) -> tuple:
+        kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+        natural = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+        return kind, natural
+
+    return sorted(names, key=key)
 
 
 def _sal_direction(sal: str) -> str | None:
@@ -679,9 +813,11 @@ def render_module(
     docs: DocIndex,
     rules: Mapping[str, Sequence[Rule]],
     banner: tuple[str, ...],
-) -> tuple[str, dict]:
-    """The text of the generated Python module, and its documentation report."""
+) -> tuple[str, str, dict]:
+    """The generated module, its .pyi stub, and the documentation report."""
     builder = _Builder(module, layouts, docs, rules)
     view = builder.build(banner)
-    text = _environment().get_template("module.py.jinja").render(m=view)
-    return text, builder.coverage.report(docs)
+    env = _environment()
+    text = env.get_template("module.py.jinja").render(m=view)
+    stub = env.get_template("stub.pyi.jinja").render(m=view)
+    return text, stub, builder.coverage.report(docs)

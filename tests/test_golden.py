@@ -13,9 +13,14 @@ from generator.pipeline import Options, build
 
 
 @pytest.fixture(scope="module")
-def sample_text() -> str:
+def sample_result():  # noqa: ANN201
     options = Options(sample_dir() / "d3dkmthk.h", docs=(sample_dir() / "docs",))
-    return build(options).text
+    return build(options)
+
+
+@pytest.fixture(scope="module")
+def sample_text(sample_result) -> str:  # noqa: ANN001
+    return sample_result.text
 
 
 def record_text(module_text: str, name: str) -> str:
@@ -39,11 +44,16 @@ def test_sample_module_matches_golden(sample_text: str) -> None:
     assert_golden(sample_text, GOLDEN / "sample" / "d3dkmthk.py")
 
 
-def test_committed_generated_module_is_current(sample_text: str) -> None:
-    committed = Path(__file__).resolve().parent.parent / "generated" / "d3dkmthk.py"
-    assert committed.read_text(encoding="utf-8") == sample_text, (
-        "generated/d3dkmthk.py is out of date: run `d3dkmt-codegen generate`"
-    )
+def test_sample_stub_matches_golden(sample_result) -> None:  # noqa: ANN001
+    assert_golden(sample_result.stub, GOLDEN / "sample" / "d3dkmthk.pyi")
+
+
+def test_committed_generated_files_are_current(sample_result) -> None:  # noqa: ANN001
+    generated = Path(__file__).resolve().parent.parent / "generated"
+    for name, text in (("d3dkmthk.py", sample_result.text), ("d3dkmthk.pyi", sample_result.stub)):
+        assert (generated / name).read_text(encoding="utf-8") == text, (
+            f"generated/{name} is out of date: run `d3dkmt-codegen generate`"
+        )
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,7 @@ from ctypes import (
     POINTER,
     Structure,
     Union,
-    c_char,
-    c_double,
-    c_float,
-    c_int8,
-    c_int16,
     c_int32,
-    c_int64,
-    c_size_t,
-    c_ssize_t,
-    c_uint8,
-    c_uint16,
     c_uint32,
     c_uint64,
     c_void_p,
@@ -140,6 +130,20 @@ def check_layout(abi=None):
     return problems
 
 
+def _callback(name, restype, *argtypes, doc):
+    """A callback type of its own: ctypes shares one type per signature, and a
+    docstring set on a shared type would belong to every callback with it."""
+    base = _FUNCTYPE(restype, *argtypes)
+    namespace = {
+        "_flags_": base._flags_,
+        "_restype_": restype,
+        "_argtypes_": argtypes,
+        "__doc__": doc,
+        "__module__": __name__,
+    }
+    return type(base)(name, (base,), namespace)
+
+
 class _Function:
     """A function of gdi32.dll, bound on first call so that importing works anywhere."""
 
@@ -220,10 +224,10 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
     """
 
     _layout_ = "ms"
-    AssumeNotInUse = _BitField(('_bits0',), 0, 1)
-    SynchronousDestroy = _BitField(('_bits0',), 1, 1)
-    Reserved = _BitField(('_bits0',), 2, 29)
-    SystemUseOnly = _BitField(('_bits0',), 31, 1)
+    AssumeNotInUse = _BitField(("_bits0",), 0, 1)
+    SynchronousDestroy = _BitField(("_bits0",), 1, 1)
+    Reserved = _BitField(("_bits0",), 2, 29)
+    SystemUseOnly = _BitField(("_bits0",), 31, 1)
 
     def validate(self):
         """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0_0; raise ValidationError listing every broken one."""
@@ -250,11 +254,11 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
     """
 
     _layout_ = "ms"
-    _anonymous_ = ('_0', )
-    AssumeNotInUse = _BitField(('_0', '_bits0'), 0, 1)
-    SynchronousDestroy = _BitField(('_0', '_bits0'), 1, 1)
-    Reserved = _BitField(('_0', '_bits0'), 2, 29)
-    SystemUseOnly = _BitField(('_0', '_bits0'), 31, 1)
+    _anonymous_ = ("_0",)
+    AssumeNotInUse = _BitField(("_0", "_bits0"), 0, 1)
+    SynchronousDestroy = _BitField(("_0", "_bits0"), 1, 1)
+    Reserved = _BitField(("_0", "_bits0"), 2, 29)
+    SystemUseOnly = _BitField(("_0", "_bits0"), 31, 1)
 
     def validate(self):
         """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0; raise ValidationError listing every broken one."""
@@ -281,11 +285,11 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
     """
 
     _layout_ = "ms"
-    _anonymous_ = ('_0', )
-    AssumeNotInUse = _BitField(('_0', '_0', '_bits0'), 0, 1)
-    SynchronousDestroy = _BitField(('_0', '_0', '_bits0'), 1, 1)
-    Reserved = _BitField(('_0', '_0', '_bits0'), 2, 29)
-    SystemUseOnly = _BitField(('_0', '_0', '_bits0'), 31, 1)
+    _anonymous_ = ("_0",)
+    AssumeNotInUse = _BitField(("_0", "_0", "_bits0"), 0, 1)
+    SynchronousDestroy = _BitField(("_0", "_0", "_bits0"), 1, 1)
+    Reserved = _BitField(("_0", "_0", "_bits0"), 2, 29)
+    SystemUseOnly = _BitField(("_0", "_0", "_bits0"), 31, 1)
 
     def validate(self):
         """Check the rules for D3DKMT_DESTROYALLOCATIONFLAGS; raise ValidationError listing every broken one."""
@@ -333,13 +337,13 @@ class D3DKMT_DESTROYALLOCATION(Structure):
         errors = []
         # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the device that the resource, allocations, or both are associated with.
         if not (self.hDevice != 0):
-            errors.append(('D3DKMT_DESTROYALLOCATION', 'hDevice', 'must be a non-zero device handle'))
+            errors.append(("D3DKMT_DESTROYALLOCATION", "hDevice", "must be a non-zero device handle"))
         # If the OpenGL ICD sets the handle in the hResource member to a non-NULL value, the ICD must set phAllocationList to NULL.
         if not (not (self.hResource != 0) or (not self.phAllocationList)):
-            errors.append(('D3DKMT_DESTROYALLOCATION', 'phAllocationList', 'must be NULL when hResource is non-zero'))
+            errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must be NULL when hResource is non-zero"))
         # An array of D3DKMT_HANDLE data types that represent kernel-mode handles to the allocations.
         if not (not (self.hResource == 0 and self.AllocationCount > 0) or (bool(self.phAllocationList))):
-            errors.append(('D3DKMT_DESTROYALLOCATION', 'phAllocationList', 'must point to AllocationCount handles when hResource is zero'))
+            errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must point to AllocationCount handles when hResource is zero"))
         if errors:
             raise ValidationError(errors)
 
@@ -395,44 +399,58 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
         if errors:
             raise ValidationError(errors)
 
-# Type aliases
+# Type aliases and callback types
 D3DKMT_HANDLE = c_uint32
-PFND3DKMT_DESTROYALLOCATION = _FUNCTYPE(c_int32, POINTER(D3DKMT_DESTROYALLOCATION))
+PFND3DKMT_DESTROYALLOCATION = _callback(
+    "PFND3DKMT_DESTROYALLOCATION",
+    c_int32, POINTER(D3DKMT_DESTROYALLOCATION),
+    doc="""PFND3DKMT_DESTROYALLOCATION.
+
+    Args:
+        arg0 (D3DKMT_DESTROYALLOCATION*):
+            [in]
+
+    Returns:
+        NTSTATUS
+
+    Declared at: d3dkmthk.h:79
+    """,
+)
 
 # Members, each record after the records it holds by value
 _D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
-    ('_bits0', c_uint32),
+    ("_bits0", c_uint32),
 ]
 
 _D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
-    ('_0', _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
-    ('Value', c_uint32),
+    ("_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
+    ("Value", c_uint32),
 ]
 
 D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
-    ('_0', _D3DKMT_DESTROYALLOCATIONFLAGS_0),
+    ("_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
 ]
 
 D3DKMT_DESTROYALLOCATION._fields_ = [
-    ('hDevice', D3DKMT_HANDLE),
-    ('hResource', D3DKMT_HANDLE),
-    ('phAllocationList', POINTER(D3DKMT_HANDLE)),
-    ('AllocationCount', c_uint32),
+    ("hDevice", D3DKMT_HANDLE),
+    ("hResource", D3DKMT_HANDLE),
+    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+    ("AllocationCount", c_uint32),
 ]
 
 D3DKMT_DESTROYALLOCATION2._fields_ = [
-    ('hDevice', D3DKMT_HANDLE),
-    ('hResource', D3DKMT_HANDLE),
-    ('phAllocationList', POINTER(D3DKMT_HANDLE)),
-    ('AllocationCount', c_uint32),
-    ('Flags', D3DKMT_DESTROYALLOCATIONFLAGS),
+    ("hDevice", D3DKMT_HANDLE),
+    ("hResource", D3DKMT_HANDLE),
+    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+    ("AllocationCount", c_uint32),
+    ("Flags", D3DKMT_DESTROYALLOCATIONFLAGS),
 ]
 
 D3DKMT_CHECKALLOCATIONRESIDENCY._fields_ = [
-    ('hDevice', D3DKMT_HANDLE),
-    ('hAllocation', D3DKMT_HANDLE),
-    ('ResidencyStatus', c_int32),
-    ('LastUseFence', c_uint64),
+    ("hDevice", D3DKMT_HANDLE),
+    ("hAllocation", D3DKMT_HANDLE),
+    ("ResidencyStatus", c_int32),
+    ("LastUseFence", c_uint64),
 ]
 
 _D3DKMT_DESTROYALLOCATIONFLAGS = D3DKMT_DESTROYALLOCATIONFLAGS
@@ -443,10 +461,10 @@ _D3DKMT_CHECKALLOCATIONRESIDENCY = D3DKMT_CHECKALLOCATIONRESIDENCY
 # Functions exported by gdi32.dll
 
 D3DKMTDestroyAllocation = _Function(
-    'D3DKMTDestroyAllocation',
+    "D3DKMTDestroyAllocation",
     c_int32,
     [POINTER(D3DKMT_DESTROYALLOCATION)],
-    ('pData', ),
+    ("pData",),
     """D3DKMTDestroyAllocation.
 
     Args:
@@ -461,10 +479,10 @@ D3DKMTDestroyAllocation = _Function(
 )
 
 D3DKMTDestroyAllocation2 = _Function(
-    'D3DKMTDestroyAllocation2',
+    "D3DKMTDestroyAllocation2",
     c_int32,
     [POINTER(D3DKMT_DESTROYALLOCATION2)],
-    ('pData', ),
+    ("pData",),
     """D3DKMTDestroyAllocation2.
 
     Args:
@@ -480,10 +498,10 @@ D3DKMTDestroyAllocation2 = _Function(
 
 # MSVC layouts: {name: {abi: (size, alignment, {member path: offset or (bit offset, bits)})}}
 _LAYOUT = {
-    'D3DKMT_DESTROYALLOCATIONFLAGS': {'x64': (4, 4, {'AssumeNotInUse': (0, 1), 'SynchronousDestroy': (1, 1), 'Reserved': (2, 29), 'SystemUseOnly': (31, 1), 'Value': 0}), 'x86': (4, 4, {'AssumeNotInUse': (0, 1), 'SynchronousDestroy': (1, 1), 'Reserved': (2, 29), 'SystemUseOnly': (31, 1), 'Value': 0})},
-    'D3DKMT_DESTROYALLOCATION': {'x64': (24, 8, {'hDevice': 0, 'hResource': 4, 'phAllocationList': 8, 'AllocationCount': 16}), 'x86': (16, 4, {'hDevice': 0, 'hResource': 4, 'phAllocationList': 8, 'AllocationCount': 12})},
-    'D3DKMT_DESTROYALLOCATION2': {'x64': (24, 8, {'hDevice': 0, 'hResource': 4, 'phAllocationList': 8, 'AllocationCount': 16, 'Flags': 20, 'Flags.AssumeNotInUse': (160, 1), 'Flags.SynchronousDestroy': (161, 1), 'Flags.Reserved': (162, 29), 'Flags.SystemUseOnly': (191, 1), 'Flags.Value': 20}), 'x86': (20, 4, {'hDevice': 0, 'hResource': 4, 'phAllocationList': 8, 'AllocationCount': 12, 'Flags': 16, 'Flags.AssumeNotInUse': (128, 1), 'Flags.SynchronousDestroy': (129, 1), 'Flags.Reserved': (130, 29), 'Flags.SystemUseOnly': (159, 1), 'Flags.Value': 16})},
-    'D3DKMT_CHECKALLOCATIONRESIDENCY': {'x64': (24, 8, {'hDevice': 0, 'hAllocation': 4, 'ResidencyStatus': 8, 'LastUseFence': 16}), 'x86': (24, 8, {'hDevice': 0, 'hAllocation': 4, 'ResidencyStatus': 8, 'LastUseFence': 16})},
+    "D3DKMT_DESTROYALLOCATIONFLAGS": {"x64": (4, 4, {"AssumeNotInUse": (0, 1), "SynchronousDestroy": (1, 1), "Reserved": (2, 29), "SystemUseOnly": (31, 1), "Value": 0}), "x86": (4, 4, {"AssumeNotInUse": (0, 1), "SynchronousDestroy": (1, 1), "Reserved": (2, 29), "SystemUseOnly": (31, 1), "Value": 0})},
+    "D3DKMT_DESTROYALLOCATION": {"x64": (24, 8, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 16}), "x86": (16, 4, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 12})},
+    "D3DKMT_DESTROYALLOCATION2": {"x64": (24, 8, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 16, "Flags": 20, "Flags.AssumeNotInUse": (160, 1), "Flags.SynchronousDestroy": (161, 1), "Flags.Reserved": (162, 29), "Flags.SystemUseOnly": (191, 1), "Flags.Value": 20}), "x86": (20, 4, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 12, "Flags": 16, "Flags.AssumeNotInUse": (128, 1), "Flags.SynchronousDestroy": (129, 1), "Flags.Reserved": (130, 29), "Flags.SystemUseOnly": (159, 1), "Flags.Value": 16})},
+    "D3DKMT_CHECKALLOCATIONRESIDENCY": {"x64": (24, 8, {"hDevice": 0, "hAllocation": 4, "ResidencyStatus": 8, "LastUseFence": 16}), "x86": (24, 8, {"hDevice": 0, "hAllocation": 4, "ResidencyStatus": 8, "LastUseFence": 16})},
 }
 
 # The header's own C_ASSERT(sizeof(X) == N) lines: (type, ABI, size, where)
@@ -491,27 +509,27 @@ _SIZE_CHECKS = (
 )
 
 __all__ = [
-    'D3DKMTDestroyAllocation',
-    'D3DKMTDestroyAllocation2',
-    'D3DKMT_ALLOCATIONRESIDENCYSTATUS',
-    'D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT',
-    'D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY',
-    'D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY',
-    'D3DKMT_CHECKALLOCATIONRESIDENCY',
-    'D3DKMT_DESTROYALLOCATION',
-    'D3DKMT_DESTROYALLOCATION2',
-    'D3DKMT_DESTROYALLOCATIONFLAGS',
-    'D3DKMT_HANDLE',
-    'D3DKMT_MAX_PRESENT_HISTORY_RECTS',
-    'DXGKDDI_INTERFACE_VERSION',
-    'DXGKDDI_INTERFACE_VERSION_WDDM2_0',
-    'DXGKDDI_INTERFACE_VERSION_WIN8',
-    'PFND3DKMT_DESTROYALLOCATION',
-    'STATUS_GRAPHICS_ALLOCATION_BUSY',
-    '_D3DKMT_CHECKALLOCATIONRESIDENCY',
-    '_D3DKMT_DESTROYALLOCATION',
-    '_D3DKMT_DESTROYALLOCATION2',
-    '_D3DKMT_DESTROYALLOCATIONFLAGS',
+    "D3DKMTDestroyAllocation",
+    "D3DKMTDestroyAllocation2",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY",
+    "D3DKMT_CHECKALLOCATIONRESIDENCY",
+    "D3DKMT_DESTROYALLOCATION",
+    "D3DKMT_DESTROYALLOCATION2",
+    "D3DKMT_DESTROYALLOCATIONFLAGS",
+    "D3DKMT_HANDLE",
+    "D3DKMT_MAX_PRESENT_HISTORY_RECTS",
+    "DXGKDDI_INTERFACE_VERSION",
+    "DXGKDDI_INTERFACE_VERSION_WDDM2_0",
+    "DXGKDDI_INTERFACE_VERSION_WIN8",
+    "PFND3DKMT_DESTROYALLOCATION",
+    "STATUS_GRAPHICS_ALLOCATION_BUSY",
+    "_D3DKMT_CHECKALLOCATIONRESIDENCY",
+    "_D3DKMT_DESTROYALLOCATION",
+    "_D3DKMT_DESTROYALLOCATION2",
+    "_D3DKMT_DESTROYALLOCATIONFLAGS",
     "ValidationError",
     "check_layout",
 ]
