@@ -130,6 +130,21 @@ def check_layout(abi=None):
     return problems
 
 
+def _aligned(align, _cache={}):  # noqa: B006 - one type per alignment, on purpose
+    """A type aligned to ``align``, for zero-length arrays that align what follows.
+
+    Python 3.13 and later honour ``_align_``; before that, a host type that happens
+    to have this alignment (long double: 16 on x86-64 Linux) stands in.
+    """
+    if align not in _cache:
+        stand_in = [t for t in (ctypes.c_longdouble,) if ctypes.alignment(t) == align]
+        if sys.version_info < (3, 13) and stand_in:
+            _cache[align] = stand_in[0]
+        else:
+            _cache[align] = type(f"_Aligned{align}", (Structure,), {"_align_": align, "_fields_": []})
+    return _cache[align]
+
+
 def _callback(name, restype, *argtypes, doc):
     """A callback type of its own: ctypes shares one type per signature, and a
     docstring set on a shared type would belong to every callback with it."""

@@ -4,8 +4,9 @@ The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
 - scalars are aligned to their size, and 64-bit scalars to 8 bytes on x86 too;
 - ``#pragma pack(N)`` caps each member's alignment at N; ``alignas`` raises it;
 - a bit-field lives in a unit of its declared type; a new unit starts when the
-  type's size changes or the bits do not fit; ``: 0`` closes the open unit, and
-  is ignored after a member that is not a bit-field;
+  type's size changes or the bits do not fit; ``: 0`` closes the open unit and
+  aligns the next member to its type, and is ignored after a member that is not
+  a bit-field;
 - union members all sit at offset 0; a record is as aligned as its most aligned
   member, and its size is rounded up to that alignment.
 """
@@ -129,7 +130,11 @@ class Layout:
                 placed.append(FieldLayout(start, type_size))
                 offset = start + type_size
             elif field.bits == 0:
-                # MSVC: ': 0' ends the open unit, and is ignored otherwise.
+                # MSVC: ': 0' right after a bit-field ends its unit and aligns what
+                # follows (and the record) to its type; anywhere else it is ignored.
+                if unit is not None and not is_union:
+                    offset = _round_up(offset, align)
+                    max_align = max(max_align, align)
                 unit = None
                 placed.append(None)
                 continue

@@ -264,7 +264,23 @@ class _Builder:
         layout = self.layouts["x64"].record(key)
         units = _UnitNamer()
         anon_index = 0
+        aligners = 0
+        is_struct = record.kind == "struct"
+        previous_bits = False
         for member, place in zip(record.fields or (), layout.fields, strict=True):
+            # MSVC alignment ctypes has no word for (': 0' after a bit-field, alignas)
+            # becomes a zero-length array with that alignment: no bytes, same effect
+            # on every ABI.
+            if is_struct and place is None and previous_bits:
+                size = self.layouts["x64"].size_align(member.type)[0]
+                fields.append(FieldView(f"_align{aligners}", f"({_UNIT_TYPES[size]} * 0)"))
+                aligners += 1
+            elif is_struct and member.align and place is not None:
+                natural = self.layouts["x64"].size_align(member.type)[1]
+                if member.align > natural:
+                    fields.append(FieldView(f"_align{aligners}", _aligner(member.align)))
+                    aligners += 1
+            previous_bits = member.bits is not None and place is not None
             if place is None:
                 continue
             if member.bits is not None:
@@ -691,6 +707,13 @@ class _UnitNamer:
         self.open_at = None
 
 
+def _aligner(align: int) -> str:
+    """A zero-length array whose alignment is ``align``."""
+    if align in _UNIT_TYPES:
+        return f"({_UNIT_TYPES[align]} * 0)"
+    return f"(_aligned({align}) * 0)"
+
+
 def _ctypes_imports(view: ModuleView) -> list[str]:
     """The names the module takes from ctypes: only those it uses (ruff-clean output)."""
     texts = [f.ctype for r in view.records for f in r.fields]
@@ -699,7 +722,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
     for function in view.functions:
         texts += [function.restype, *function.argtypes]
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
-    used.add("c_void_p")  # the runtime helpers use it
+    used |= {"c_void_p", "Structure"}  # the runtime helpers use them
     return _isort(used)
 
 
