@@ -87,6 +87,30 @@ def prelude_text() -> str:
     return resources.files("generator").joinpath("data/prelude.h").read_text("utf-8")
 
 
+_FALLBACK = re.compile(r"^/\* fallback: (\w+) \*/\n", re.M)
+
+
+def fallbacks() -> dict[str, str]:
+    """Name -> C declaration of each fallback type (``generator/data/fallbacks.h``)."""
+    text = resources.files("generator").joinpath("data/fallbacks.h").read_text("utf-8")
+    parts = _FALLBACK.split(text)
+    return {parts[i]: parts[i + 1].strip() + "\n" for i in range(1, len(parts), 2)}
+
+
+def declares(text: str, name: str) -> bool:
+    """Does preprocessed C text declare the type ``name`` (``} NAME`` or ``typedef ... NAME;``)?"""
+    pattern = rf"\}}\s*{name}\b|typedef[^;{{}}]*\b{name}\s*[;,]"
+    return re.search(pattern, text) is not None
+
+
+def _with_fallbacks(prelude: str, header: str) -> str:
+    """The prelude's text plus the fallback types the header does not declare itself."""
+    missing = [decl for name, decl in fallbacks().items() if not declares(header, name)]
+    if not missing:
+        return prelude
+    return prelude + f'#line 1 "{PRELUDE_NAME}"\n' + "".join(missing)
+
+
 class _Preprocessor(pcpp.Preprocessor):
     """pcpp with our error reporting, comment capture and system-header policy."""
 
@@ -173,14 +197,17 @@ def preprocess(
         except OSError as exc:
             raise GeneratorError(Loc(str(header)), f"cannot read header: {exc.strerror}") from None
     pp.parse(prelude_text(), PRELUDE_NAME)
-    out = io.StringIO()
-    pp.write(out)
+    prelude_out = io.StringIO()
+    pp.write(prelude_out)
     pp.parse(header_text.replace("\r\n", "\n"), str(header))
-    pp.write(out)
+    header_out = io.StringIO()
+    pp.write(header_out)
     if pp.errors:
         raise pp.errors[0]
+    body = header_out.getvalue()
+    combined = _with_fallbacks(prelude_out.getvalue(), body) + body
 
-    text, annotations = _strip_annotations(out.getvalue(), pp)
+    text, annotations = _strip_annotations(combined, pp)
     read = [f for f in pp.files_read if Path(f).is_file()]
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
     return Preprocessed(
