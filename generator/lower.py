@@ -254,7 +254,7 @@ class Lowerer:
             align = None
             for spec in getattr(decl, "align", None) or []:
                 align = max(align or 0, self._int(spec.alignment, loc, "alignment"))
-            annotations = tuple(str(a) for a in self.pp.annotations.get((loc.file, loc.line), ()))
+            annotations = self._annotations_of(loc)
             fields.append(
                 ir.Field(
                     decl.name, type_, loc, bits=bits, align=align, annotations=annotations,
@@ -262,6 +262,16 @@ class Lowerer:
                 )  # fmt: skip
             )
         return fields
+
+    def _annotations_of(self, loc: Loc) -> tuple[str, ...]:
+        """SAL written on a member's line, and on the annotation-only lines just above."""
+        lines = [loc.line]
+        while (loc.file, lines[-1] - 1) in self.pp.annotation_only:
+            lines.append(lines[-1] - 1)
+        found = []
+        for line in reversed(lines):
+            found += [str(a) for a in self.pp.annotations.get((loc.file, line), ())]
+        return tuple(found)
 
     def _nested_name(self, parent: str, member: str | None) -> str:
         if member:

@@ -19,7 +19,16 @@ from .lower import lower
 from .parse import parse
 from .preprocess import preprocess
 from .render import render_module
-from .rules import Rule, load_rules, shipped_rules_path
+from .rules import (
+    Rule,
+    derive_rules,
+    load_rules,
+    merge_rules,
+    requirement_stubs,
+    rules_report,
+    rules_summary,
+    shipped_rules_path,
+)
 
 # Lines that make one ABI's preprocessing differ from another's.
 _ARCH_MACROS = re.compile(r"\b(_WIN64|_AMD64_|_X86_|_M_X64|_M_AMD64|_M_IX86|_M_ARM64)\b")
@@ -65,6 +74,8 @@ class Result:
                 f"{bucket['comment']} from header comments, {bucket['none']} without text"
             )
         lines.append(f"  mismatches: {len(self.report.get('mismatches', []))} (see --report-json)")
+        if "rules" in self.report:
+            lines.append(rules_summary(self.report["rules"]))
         return "\n".join(lines)
 
     def layout_json(self) -> dict:
@@ -108,8 +119,16 @@ def build(options: Options) -> Result:
     docs = load_docs(list(options.docs), diagnostics)
     members = _member_paths(module, engines["x64"])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
-    rules = load_rules(rule_files, members, diagnostics, keep_going=options.keep_going)
-    text, stub, report = render_module(module, engines, docs, rules, _banner(module, options))
+    skipped: list[Rule] = []
+    hand = load_rules(
+        rule_files, members, diagnostics, keep_going=options.keep_going, skipped=skipped
+    )
+    rules = merge_rules(hand, derive_rules(module, docs, hand))
+    stubs = requirement_stubs(module, docs, rules)
+    text, stub, report = render_module(
+        module, engines, docs, rules, stubs, _banner(module, options)
+    )
+    report["rules"] = rules_report(rules, stubs, skipped)
     return Result(module, engines, docs, rules, text, stub, diagnostics, report)
 
 

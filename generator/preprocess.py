@@ -77,6 +77,7 @@ class Preprocessed:
 
     text: str
     annotations: Mapping[tuple[str, int], tuple[Annotation, ...]]
+    annotation_only: frozenset[tuple[str, int]]
     comments: Mapping[tuple[str, int], str]
     macros: tuple[MacroDef, ...]
     header_files: tuple[str, ...]
@@ -207,12 +208,13 @@ def preprocess(
     body = header_out.getvalue()
     combined = _with_fallbacks(prelude_out.getvalue(), body) + body
 
-    text, annotations = _strip_annotations(combined, pp)
+    text, annotations, annotation_only = _strip_annotations(combined, pp)
     read = [f for f in pp.files_read if Path(f).is_file()]
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
     return Preprocessed(
         text=text,
         annotations=annotations,
+        annotation_only=annotation_only,
         comments={key: " ".join(parts) for key, parts in pp.comments.items()},
         macros=_user_macros(pp),
         header_files=header_files,
@@ -221,9 +223,14 @@ def preprocess(
 
 def _strip_annotations(
     text: str, pp: _Preprocessor
-) -> tuple[str, dict[tuple[str, int], tuple[Annotation, ...]]]:
-    """Blank out SAL annotations, recording each against its source line."""
+) -> tuple[str, dict[tuple[str, int], tuple[Annotation, ...]], frozenset[tuple[str, int]]]:
+    """Blank out SAL annotations, recording each against its source line.
+
+    Also returns the lines that held nothing but annotations: those belong to the
+    declaration below them (``D3DKMT_PTR(_Field_size_(N)`` on a line of its own).
+    """
     found: dict[tuple[str, int], list[Annotation]] = {}
+    only: set[tuple[str, int]] = set()
     lines = text.split("\n")
     file, line_no = PRELUDE_NAME, 0
     for index, line in enumerate(lines):
@@ -250,7 +257,9 @@ def _strip_annotations(
         if pieces:
             pieces.append(line[pos:])
             lines[index] = "".join(pieces)
-    return "\n".join(lines), {key: tuple(value) for key, value in found.items()}
+            if not lines[index].strip():
+                only.add((file, line_no))
+    return "\n".join(lines), {k: tuple(v) for k, v in found.items()}, frozenset(only)
 
 
 def _call_args(line: str, start: int) -> tuple[int, str]:

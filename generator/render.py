@@ -91,12 +91,13 @@ class BitFieldView:
 
 @dataclass(frozen=True, slots=True)
 class RuleView:
-    """One check in ``validate()``."""
+    """One check in ``validate()``; ``cite`` is already comment lines."""
 
     condition: str
     member: str
     message: str
     cite: str
+    long: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class RecordView:
     bitfields: tuple[BitFieldView, ...]
     rules: tuple[RuleView, ...]
     members: tuple[StubMember, ...] = ()
+    todo: tuple[str, ...] = ()
     opaque: bool = False
 
 
@@ -186,11 +188,13 @@ class _Builder:
         layouts: Mapping[str, Layout],
         docs: DocIndex,
         rules: Mapping[str, Sequence[Rule]],
+        stubs: Mapping[str, Sequence[str]],
     ) -> None:
         self.module = module
         self.layouts = layouts
         self.docs = docs
         self.rules = rules
+        self.stubs = stubs
         self.public = module.record_names()
         self.enum_names = _enum_names(module)
         self.used_prelude = _used_prelude_records(module)
@@ -305,14 +309,20 @@ class _Builder:
             else:
                 fields.append(FieldView(member.name, self.ctype(member.type)))
         rules = tuple(
-            RuleView(r.condition, r.member, r.message, r.cite) for r in self.rules.get(name, ())
+            RuleView(
+                r.condition, r.member, r.message, _comment_lines(r.cite),
+                long=len(r.condition) > _LONG_CONDITION,
+            )  # fmt: skip
+            for r in self.rules.get(name, ())
         )
+        todo = tuple(_comment_lines("Not yet checked: " + s) for s in self.stubs.get(name, ()))
         doc, members = self.record_doc(key, name, page)
         return RecordView(
             name=name,
             base="Union" if record.kind == "union" else "Structure",
             doc=doc,
             members=members,
+            todo=todo,
             pack=record.pack,
             anonymous=tuple(anonymous),
             fields=tuple(fields),
@@ -707,6 +717,17 @@ class _UnitNamer:
         self.open_at = None
 
 
+_LONG_CONDITION = 60
+
+
+def _comment_lines(text: str) -> str:
+    """Text as the lines of a ``#`` comment inside ``validate()``, wrapped."""
+    if not text:
+        return ""
+    wrapped = wrap_text(" ".join(text.split()), DOC_WIDTH - 10)
+    return "\n".join(("# " + line).rstrip() for line in wrapped.splitlines())
+
+
 def _aligner(align: int) -> str:
     """A zero-length array whose alignment is ``align``."""
     if align in _UNIT_TYPES:
@@ -835,10 +856,11 @@ def render_module(
     layouts: Mapping[str, Layout],
     docs: DocIndex,
     rules: Mapping[str, Sequence[Rule]],
+    stubs: Mapping[str, Sequence[str]],
     banner: tuple[str, ...],
 ) -> tuple[str, str, dict]:
     """The generated module, its .pyi stub, and the documentation report."""
-    builder = _Builder(module, layouts, docs, rules)
+    builder = _Builder(module, layouts, docs, rules, stubs)
     view = builder.build(banner)
     env = _environment()
     text = env.get_template("module.py.jinja").render(m=view)

@@ -1,8 +1,8 @@
-"""Stage 6: validation rules for ``validate()``, from rules files (and, later, derived).
+"""Stage 6: the rules ``validate()`` checks: hand-written ones, and ones derived from the inputs.
 
-A rule is written in terms of member names, in a rules file kept outside the
-generated code (``generator/data/rules/d3dkmthk.toml`` ships with the project;
-``--rules FILE`` adds a maintainer's own)::
+Hand-written rules live in a rules file kept outside the generated code
+(``generator/data/rules/d3dkmthk.toml`` ships with the project; ``--rules FILE``
+adds a maintainer's own), written in terms of member names::
 
     [[rule]]
     record = "D3DKMT_DESTROYALLOCATION"
@@ -15,7 +15,37 @@ generated code (``generator/data/rules/d3dkmthk.toml`` ships with the project;
 ``when`` and ``require`` are Python-syntax expressions over member paths
 (``Flags.Primary``), integers, ``NULL``, comparisons and ``and``/``or``/``not``.
 Rules are checked against the IR at generation time: a rule naming a member the
-header no longer has is an error that points at the rules file.
+header no longer has is an error that points at the rules file (``--keep-going``:
+a warning, and the rule is dropped). A rule for a record the header does not
+declare at all is skipped and counted: a header may declare a subset of the SDK.
+
+Derived rules (``derive_rules``) come from what the header and the pages say:
+
+- SAL buffer sizes on pointers (``_Field_size_(Count)``, ``_In_reads_bytes_opt_(Size)``,
+  ...): a count above zero needs a non-NULL pointer. The ``_opt_`` forms get the
+  same rule: they allow NULL, but only with a zero count — and the non-``_opt_``
+  forms are not stricter here, because the SDK's own structures pass NULL with a
+  zero count (D3DKMT_DESTROYALLOCATION with a resource handle, say).
+- Reserved members (``Reserved``, ``Reserved0``, ``ulReserved2``, reserved
+  bit-fields) must be zero; reserved arrays all zero; reserved pointers NULL
+  (NULL is a pointer's zero); reserved structures say nothing themselves.
+- Members typed with an enum hold one of its values (or, for an enum of single-bit
+  flags, no bit outside them).
+- Members the caller never fills (``[out]`` on the page, ``// out:`` in the header)
+  get no reserved, enum or pair rules: ``validate()`` checks what goes in.
+- Inside a union of two or more records (which arm is live, validate() cannot
+  tell) nothing is derived. A union's scalar arm (``Value``) overlays its one
+  record arm and gets no reserved or enum rule; a SAL-sized pointer arm keeps its
+  SAL rule (its siblings are pointers to the same buffer).
+- A by-value member of record type contributes its own rules under its path
+  (``Flags.Reserved``), since ``validate()`` does not call nested validate()s.
+- Pointer/count pairs the page states in words ("The number of pages in the page
+  list that pPages specifies") get the SAL rule; a count naming a fixed array
+  ("... in the ObjectHandleArray array") must not exceed its length.
+
+A hand rule mentioning a member supersedes every derived rule on that member.
+``requirement_stubs`` lists the page sentences stating a requirement that no rule
+covers, for a maintainer to encode.
 """
 
 from __future__ import annotations
@@ -28,6 +58,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from . import ir
+from .docs import DocIndex, DocPage
 from .errors import Diagnostics, GeneratorError, Loc
 
 if sys.version_info >= (3, 11):
@@ -36,7 +68,14 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 SHIPPED_RULES = "data/rules/d3dkmthk.toml"
+SHIPPED_DISPLAY = "rules/d3dkmthk.toml"  # how errors name the shipped file
 _RULE_HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]")
+_KEYS = frozenset(
+    {"record", "name", "when", "require", "member", "message", "cite", "example_ok",
+     "example_bad"}
+)  # fmt: skip
+POINTER_EXAMPLE = "ptr"  # an example value meaning "any non-NULL pointer"
+ExampleValue = int | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +83,10 @@ class Rule:
     """One check of ``validate()``, with its Python condition already compiled.
 
     ``condition`` is a Python expression over ``self`` that is true when the rule
-    holds; ``member`` is the path named in the error.
+    holds; ``member`` is the path named in the error. ``origin`` is ``"hand"`` or
+    ``"derived"``; a derived rule's ``name`` starts with its kind (``"sal:pPages"``).
+    ``example_ok``/``example_bad`` are the member values of the rules file's
+    examples (tests build instances from them; ``"ptr"`` is any non-NULL pointer).
     """
 
     record: str
@@ -55,6 +97,24 @@ class Rule:
     cite: str
     origin: str
     loc: Loc
+    example_ok: tuple[tuple[str, ExampleValue], ...] = ()
+    example_bad: tuple[tuple[str, ExampleValue], ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """``"hand"``, or the kind of derived rule: sal, words, bound, reserved, enum."""
+        return "hand" if self.origin == "hand" else self.name.split(":", 1)[0]
+
+    def paths(self) -> tuple[str, ...]:
+        """Every member path the condition reads, in order of appearance."""
+        found: list[str] = []
+        for node in ast.walk(ast.parse(self.condition, mode="eval")):
+            if isinstance(node, ast.Attribute):
+                path = _self_path(node)
+                if path and path not in found:
+                    found.append(path)
+        # A path's prefixes are attributes too (self.Flags of self.Flags.Primary).
+        return tuple(p for p in found if not any(q.startswith(p + ".") for q in found))
 
 
 def shipped_rules_path() -> Path:
@@ -62,22 +122,35 @@ def shipped_rules_path() -> Path:
     return Path(str(resources.files("generator").joinpath(SHIPPED_RULES)))
 
 
+# -- hand-written rules -----------------------------------------------------------------
 def load_rules(
     files: Sequence[Path],
     members: Mapping[str, Sequence[str]],
     diagnostics: Diagnostics,
     keep_going: bool = False,
+    skipped: list[Rule] | None = None,
 ) -> dict[str, tuple[Rule, ...]]:
     """Read rules files and check them against the records' member paths.
 
-    ``members`` maps each record's public name to its member paths. A rule that
-    names a record or member not there is an error (or, with ``keep_going``, a
-    warning and the rule is dropped).
+    ``members`` maps each record's public name to its member paths. A rule for a
+    record the header does not define at all is skipped (a header may declare a
+    subset of the SDK: the embedded sample does) and appended to ``skipped`` for
+    the report. A rule naming a member its record lacks is an error (or, with
+    ``keep_going``, a warning and the rule is dropped).
+
+    Example::
+
+        rules = load_rules([shipped_rules_path()], {"D3DKMT_LOCK": ["hDevice", ...]},
+                           Diagnostics(), skipped=[])
     """
     by_record: dict[str, list[Rule]] = {}
     for path in files:
-        for rule in _read_file(path):
-            problem = _check(rule, members)
+        for rule in read_rules_file(path):
+            if rule.record not in members:
+                if skipped is not None:
+                    skipped.append(rule)
+                continue
+            problem = _check(rule, members[rule.record])
             if problem:
                 if not keep_going:
                     raise GeneratorError(rule.loc, problem)
@@ -87,8 +160,9 @@ def load_rules(
     return {name: tuple(rules) for name, rules in by_record.items()}
 
 
-def _read_file(path: Path) -> Iterable[Rule]:
-    display = path.name if path == shipped_rules_path() else str(path)
+def read_rules_file(path: Path) -> Iterable[Rule]:
+    """The rules of one file, compiled but not checked against any header."""
+    display = SHIPPED_DISPLAY if path == shipped_rules_path() else str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -101,21 +175,35 @@ def _read_file(path: Path) -> Iterable[Rule]:
     lines = [i + 1 for i, line in enumerate(text.splitlines()) if _RULE_HEADER.match(line)]
     for index, entry in enumerate(document.get("rule", [])):
         loc = Loc(display, lines[index] if index < len(lines) else 0)
-        yield _compile(entry, loc)
+        yield compile_rule(entry, loc)
 
 
-def _compile(entry: Mapping[str, object], loc: Loc) -> Rule:
+def compile_rule(entry: Mapping[str, object], loc: Loc) -> Rule:
+    """Compile one ``[[rule]]`` table into a ``Rule`` (members are not checked here).
+
+    >>> compile_rule({"record": "R", "name": "n", "when": "a != 0",
+    ...               "require": "p != NULL", "message": "m"}, Loc("x")).condition
+    'not (self.a != 0) or (bool(self.p))'
+    """
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise GeneratorError(loc, f"rule has unknown key '{unknown[0]}'")
     for key in ("record", "name", "require", "message"):
         if not isinstance(entry.get(key), str):
             raise GeneratorError(loc, f"rule needs a '{key}' string")
     record, name = str(entry["record"]), str(entry["name"])
     require = _expression(str(entry["require"]), loc, name)
     member = _member_paths(require)[0]
-    condition = ast.unparse(_Translate().visit(require))
+    if "member" in entry:
+        if not isinstance(entry["member"], str) or not _is_path(entry["member"]):
+            raise GeneratorError(loc, f"rule '{name}': 'member' must be a member path")
+        member = str(entry["member"])
+    condition = _unparse(require)
     when_text = entry.get("when")
     if when_text is not None:
         when = _expression(str(when_text), loc, name)
-        condition = f"not ({ast.unparse(_Translate().visit(when))}) or ({condition})"
+        # The form the golden test of D3DKMT_DESTROYALLOCATION pins down.
+        condition = f"not ({_unparse(when)}) or ({condition})"
     return Rule(
         record=record,
         name=name,
@@ -125,7 +213,34 @@ def _compile(entry: Mapping[str, object], loc: Loc) -> Rule:
         cite=str(entry.get("cite", "")),
         origin="hand",
         loc=loc,
+        example_ok=_example(entry.get("example_ok"), loc, name, "example_ok"),
+        example_bad=_example(entry.get("example_bad"), loc, name, "example_bad"),
     )
+
+
+def _example(value: object, loc: Loc, name: str, key: str) -> tuple[tuple[str, ExampleValue], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise GeneratorError(loc, f"rule '{name}': '{key}' must be a table of member values")
+    pairs: list[tuple[str, ExampleValue]] = []
+    for path, item in _flatten(value, ""):
+        ok = (isinstance(item, int) and not isinstance(item, bool)) or item == POINTER_EXAMPLE
+        if not ok:
+            raise GeneratorError(
+                loc, f"rule '{name}': {key}.{path} must be an integer or \"{POINTER_EXAMPLE}\""
+            )
+        pairs.append((path, item))
+    return tuple(pairs)
+
+
+def _flatten(table: Mapping[str, object], prefix: str) -> Iterable[tuple[str, object]]:
+    # TOML reads dotted keys (Flags.CreateShared = 1) as nested tables.
+    for key, item in table.items():
+        if isinstance(item, Mapping):
+            yield from _flatten(item, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", item
 
 
 def _expression(text: str, loc: Loc, name: str) -> ast.expr:
@@ -141,12 +256,21 @@ def _expression(text: str, loc: Loc, name: str) -> ast.expr:
     )  # fmt: skip
     for node in ast.walk(tree):
         if not isinstance(node, allowed) or (
-            isinstance(node, ast.Constant) and not isinstance(node.value, int)
+            isinstance(node, ast.Constant)
+            and (not isinstance(node.value, int) or isinstance(node.value, bool))
         ):
             raise GeneratorError(loc, f"rule '{name}': {type(node).__name__} is not allowed")
     if not _member_paths(tree):
         raise GeneratorError(loc, f"rule '{name}': the expression names no member")
     return tree
+
+
+def _unparse(tree: ast.expr) -> str:
+    return ast.unparse(_Translate().visit(tree))
+
+
+def _is_path(text: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", text) is not None
 
 
 def _path(node: ast.expr) -> str | None:
@@ -162,7 +286,7 @@ def _member_paths(tree: ast.expr) -> list[str]:
     found: list[str] = []
 
     def visit(node: ast.AST) -> None:
-        path = _path(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        path = _path(node) if isinstance(node, ast.Name | ast.Attribute) else None
         if path:
             if path not in found:
                 found.append(path)
@@ -196,19 +320,19 @@ class _Translate(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def _check(rule: Rule, members: Mapping[str, Sequence[str]]) -> str | None:
-    known = members.get(rule.record)
-    if known is None:
-        return f"rule '{rule.name}' refers to record '{rule.record}' that the header no longer has"
-    tree = ast.parse(rule.condition, mode="eval")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _self_path(node):
-            path = _self_path(node)
-            if path not in known:
-                return (
-                    f"rule '{rule.name}' refers to member '{path}' that {rule.record} "
-                    "no longer has"
-                )
+def _check(rule: Rule, known: Sequence[str]) -> str | None:
+    """Why ``rule`` does not fit a record with member paths ``known``, or None."""
+    names = set(known)
+    used = [
+        _self_path(node)
+        for node in ast.walk(ast.parse(rule.condition, mode="eval"))
+        if isinstance(node, ast.Attribute)
+    ]
+    used += [rule.member]
+    used += [path for path, _ in rule.example_ok + rule.example_bad]
+    for path in used:
+        if path and path not in names:
+            return f"rule '{rule.name}' refers to member '{path}' that {rule.record} no longer has"
     return None
 
 
@@ -221,3 +345,567 @@ def _self_path(node: ast.Attribute) -> str | None:
     if isinstance(current, ast.Name) and current.id == "self":
         return ".".join(reversed(parts))
     return None
+
+
+# -- derived rules ------------------------------------------------------------------------
+# SAL that sizes a buffer, first argument the count (element or byte count: either
+# way zero means "no buffer"): _Field_size_, _Field_size_bytes_part_opt_,
+# _In_reads_, _Out_writes_bytes_all_opt_, _Inout_updates_to_, and the older
+# _In_count_, _Inout_bytecount_, _Out_cap_, ...
+_SAL_SIZE = re.compile(
+    r"_(?:Field_size|In_reads|Out_writes|Inout_updates)(?:_bytes)?(?:_full|_part|_to|_all)?"
+    r"(?:_opt)?_"
+    r"|_(?:In|Out|Inout|Deref_out|Deref_in)_(?:byte)?(?:count|cap)(?:_c)?(?:_opt)?_"
+)
+_SAL_CALL = re.compile(r"(_[A-Za-z_]+?_)\s*\((.*)\)\s*$", re.S)
+_INT_SUFFIX = re.compile(r"\b(0[xX][0-9A-Fa-f]+|\d+)[uUlL]+\b")
+_RESERVED = re.compile(r"(?:ul|dw)?Reserved\d*")
+_COMMENT_DIRECTION = re.compile(r"^\s*(in|out|in/out|in_out|inout)\s*:", re.I)
+_COUNT_SENTENCE = re.compile(r"^(?:specifies\s+)?(?:the\s+)?(?:number|count|size)\b", re.I)
+_COUNT_LINK = re.compile(
+    r"\b(?:specifies|specified by|points? to|pointed to by|array|buffer|list)\b", re.I
+)
+_INTEGER_KINDS = frozenset(k for k in ir.PRIM_KINDS if k not in ("float", "double"))
+_RANGE_RUN = 3  # consecutive enum values printed as lo <= x <= hi from this many on
+_MAX_RANGES = 3  # more alternatives than this: test against the generated IntEnum instead
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A member as seen from a named record: its path and what may be said about it."""
+
+    path: str
+    field: ir.Field
+    scope: str  # path prefix of the record that declares it (count names resolve there)
+    certain: bool  # its bytes always mean this member (not one arm of several)
+    sal_ok: bool  # not inside one of several alternative record arms of a union
+    out_only: bool  # the caller never fills it in
+    page: DocPage | None
+    doc_name: str  # its name on ``page``
+
+
+class _Deriver:
+    """Derives the rules of every named record of one module."""
+
+    def __init__(self, module: ir.Module, docs: DocIndex) -> None:
+        self.module = module
+        self.docs = docs
+        self.public = module.record_names()
+        self.constants = {c.name: c.value for c in module.constants}
+        # The names render.py gives the IntEnum classes: the first typedef, else the key.
+        self.enum_names: dict[str, str] = {}
+        for td in module.typedefs.values():
+            if isinstance(td.type, ir.Ref) and td.type.kind == "enum":
+                self.enum_names.setdefault(td.type.name, td.name)
+
+    def page_of(self, key: str) -> DocPage | None:
+        name = self.public.get(key)
+        record = self.module.records[key]
+        page = self.docs.find(name) if name else None
+        if page is None and record.tag:
+            page = self.docs.find(record.tag)
+        return page
+
+    # -- walking a record --------------------------------------------------------------
+    def slots(self, key: str) -> list[_Slot]:
+        found: list[_Slot] = []
+        self._walk(key, "", True, True, False, self.page_of(key), "", found)
+        return found
+
+    def _walk(
+        self, key: str, scope: str, certain: bool, sal_ok: bool, out_only: bool,
+        page: DocPage | None, doc_prefix: str, found: list[_Slot],
+    ) -> None:  # fmt: skip
+        record = self.module.records[key]
+        fields = record.fields or ()
+        union = record.kind == "union"
+        # A union of two or more records holds one of them: which one, validate()
+        # cannot know, so nothing is said about their members.
+        alternatives = union and sum(self._nested(f) is not None for f in fields) >= 2
+        page_members = {m.name: m for m in page.members} if page else {}
+        for member in fields:
+            if member.name is None and member.bits is not None:
+                continue  # an unnamed bit-field (": 0") is padding
+            nested = self._nested(member)
+            # A union's scalar arm overlays the others (Value, AlignUnionTo64).
+            member_certain = certain and (not union or (nested is not None and not alternatives))
+            member_sal = sal_ok and not (alternatives and nested is not None)
+            if member.name is None:
+                if nested is not None:
+                    self._walk(nested, scope, member_certain, member_sal, out_only, page,
+                               doc_prefix, found)  # fmt: skip
+                continue
+            doc = page_members.get(doc_prefix + member.name)
+            member_out = out_only or self._out_only(member, doc.direction if doc else None)
+            path = scope + member.name
+            found.append(
+                _Slot(
+                    path=path,
+                    field=member,
+                    scope=scope,
+                    certain=member_certain,
+                    sal_ok=member_sal,
+                    out_only=member_out,
+                    page=page,
+                    doc_name=doc_prefix + member.name,
+                )
+            )
+            if nested is not None and self.module.records[nested].fields is not None:
+                own = self.page_of(nested) if nested in self.public else None
+                self._walk(
+                    nested, path + ".", member_certain, member_sal, member_out,
+                    own or page, "" if own else doc_prefix + member.name + ".", found,
+                )  # fmt: skip
+
+    def _nested(self, member: ir.Field) -> str | None:
+        target = self.module.resolve(member.type)
+        if isinstance(target, ir.Ref) and target.kind == "record":
+            return target.name
+        return None
+
+    @staticmethod
+    def _out_only(member: ir.Field, direction: str | None) -> bool:
+        """Only the callee writes it: ``[out]`` on the page, else ``// out:``, else ``_Out_``."""
+        if direction is None:
+            match = _COMMENT_DIRECTION.match(member.comment)
+            direction = match.group(1) if match else None
+        if direction is None and member.annotations:
+            sal = " ".join(member.annotations)
+            direction = "out" if "_Out" in sal and "_In" not in sal else None
+        return _Deriver.direction_out(direction)
+
+    @staticmethod
+    def direction_out(direction: str | None) -> bool:
+        """Is ``direction`` ("out", "out, opt", "in/out", ...) output only?"""
+        words = set(re.split(r"[\s,/_]+", (direction or "").lower()))
+        return "out" in words and not words & {"in", "inout"}
+
+    # -- the rules -------------------------------------------------------------------
+    def rules(self, key: str, name: str) -> list[Rule]:
+        slots = self.slots(key)
+        by_path = {s.path: s for s in slots}
+        found: list[Rule] = []
+        sized: set[str] = set()  # pointers a SAL rule already covers
+        for slot in slots:
+            rule = self.sal_rule(name, slot, by_path)
+            if rule:
+                found.append(rule)
+                sized.add(slot.path)
+        for slot in slots:
+            found.extend(self.word_rules(name, slot, by_path, sized))
+            found.extend(self.reserved_rules(name, slot))
+            found.extend(self.enum_rules(name, slot))
+        order = {s.path: i for i, s in enumerate(slots)}
+        kinds = ("sal", "words", "bound", "reserved", "enum")
+        found.sort(key=lambda r: (order.get(r.member, len(order)), kinds.index(r.kind)))
+        return found
+
+    def sal_rule(self, record: str, slot: _Slot, by_path: Mapping[str, _Slot]) -> Rule | None:
+        if not slot.sal_ok or not isinstance(self.module.resolve(slot.field.type), ir.Pointer):
+            return None
+        for text in slot.field.annotations:
+            call = _SAL_CALL.match(text)
+            if not call or not _SAL_SIZE.fullmatch(call.group(1)):
+                continue
+            count_c = _split_args(call.group(2))[0]
+            count = self.count_expression(count_c, slot.scope, by_path)
+            if count is None:
+                continue  # *pCchDest, sizeof(...), ...: not something validate() can read
+            loc = slot.field.loc
+            return Rule(
+                record=record,
+                name=f"sal:{slot.path}",
+                member=slot.path,
+                condition=f"{count} <= 0 or bool(self.{slot.path})",
+                message=f"must not be NULL when {count_c} > 0",
+                cite=f"SAL {text} at {loc.file}:{loc.line}",
+                origin="derived",
+                loc=loc,
+            )
+        return None
+
+    def count_expression(self, text: str, scope: str, by_path: Mapping[str, _Slot]) -> str | None:
+        """``text`` (a C count expression) as Python over ``self``, or None if unreadable.
+
+        Member names resolve in ``scope`` (C: relative to the declaring record) and
+        must be integers; other names must be integer constants; only ``+ - *``.
+        """
+        try:
+            tree = ast.parse(_INT_SUFFIX.sub(r"\1", text.strip()), mode="eval").body
+        except SyntaxError:
+            return None  # *pCchDest: a dereference is not an expression of members
+
+        def convert(node: ast.expr) -> ast.expr | None:
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+                left, right = convert(node.left), convert(node.right)
+                return ast.BinOp(left, node.op, right) if left and right else None
+            if isinstance(node, ast.Constant):
+                return node if type(node.value) is int else None
+            path = _path(node) if isinstance(node, ast.Name | ast.Attribute) else None
+            slot = by_path.get(scope + path) if path else None
+            if slot is not None and self.is_integer(slot.field):
+                return ast.parse(f"self.{slot.path}", mode="eval").body
+            if isinstance(node, ast.Name) and node.id in self.constants:
+                return ast.Constant(self.constants[node.id])
+            return None  # sizeof(...), a pointer member, an unknown name, ...
+
+        converted = convert(tree)
+        return ast.unparse(converted) if converted else None
+
+    def is_integer(self, member: ir.Field) -> bool:
+        if member.bits is not None:
+            return True
+        target = self.module.resolve(member.type)
+        if isinstance(target, ir.Ref):
+            return target.kind == "enum"
+        return isinstance(target, ir.Prim) and target.kind in _INTEGER_KINDS
+
+    def word_rules(
+        self, record: str, slot: _Slot, by_path: Mapping[str, _Slot], sized: set[str]
+    ) -> list[Rule]:
+        """A count member whose page says which pointer or array it counts."""
+        if slot.page is None or slot.out_only or not slot.sal_ok or not self.is_integer(slot.field):
+            return []
+        doc = next((m for m in slot.page.members if m.name == slot.doc_name), None)
+        if doc is None or not doc.text:
+            return []
+        # Newer pages open with the declaration ("UINT PrivateDriverDataSize").
+        prose = [s for s in _sentences(doc.text) if not s.endswith(slot.field.name or "")]
+        sentence = prose[0] if prose else ""
+        if not _COUNT_SENTENCE.match(sentence) or not _COUNT_LINK.search(sentence):
+            return []
+        for word in re.findall(r"[A-Za-z_]\w*", sentence):
+            other = by_path.get(slot.scope + word)
+            if other is None or other is slot or other.out_only or not other.sal_ok:
+                continue
+            target = self.module.resolve(other.field.type)
+            cite = f"{sentence} ({slot.page.file}:{doc.loc.line})"
+            if isinstance(target, ir.Pointer):
+                if other.path in sized:
+                    return []
+                return [
+                    Rule(
+                        record=record,
+                        name=f"words:{other.path}",
+                        member=other.path,
+                        condition=f"self.{slot.path} <= 0 or bool(self.{other.path})",
+                        message=f"must not be NULL when {slot.doc_name} > 0",
+                        cite=cite,
+                        origin="derived",
+                        loc=doc.loc,
+                    )
+                ]
+            if isinstance(target, ir.Array) and target.count > 1:
+                return [
+                    Rule(
+                        record=record,
+                        name=f"bound:{slot.path}",
+                        member=slot.path,
+                        condition=f"self.{slot.path} <= {target.count}",
+                        message=f"must be at most {target.count}, the length of {word}",
+                        cite=cite,
+                        origin="derived",
+                        loc=doc.loc,
+                    )
+                ]
+        return []
+
+    def reserved_rules(self, record: str, slot: _Slot) -> list[Rule]:
+        member = slot.field
+        if slot.out_only or not slot.certain or not _RESERVED.fullmatch(member.name or ""):
+            return []
+        target = self.module.resolve(member.type)
+        path = f"self.{slot.path}"
+        if self.is_integer(member):
+            condition, message = f"{path} == 0", "is reserved and must be zero"
+        elif isinstance(target, ir.Pointer):
+            condition, message = f"not {path}", "is reserved and must be NULL"
+        elif isinstance(target, ir.Array):
+            elem = self.module.resolve(target.elem)
+            if not (isinstance(elem, ir.Prim) and elem.kind in _INTEGER_KINDS):
+                return []
+            # c_char arrays read as bytes; .raw gives the integers.
+            values = f"{path}.raw" if elem.kind == "char" else path
+            condition, message = f"not any({values})", "is reserved and must be all zero"
+        else:
+            return []  # a reserved structure: its own members say what they need
+        return [
+            Rule(
+                record=record,
+                name=f"reserved:{slot.path}",
+                member=slot.path,
+                condition=condition,
+                message=message,
+                cite=self._reserved_cite(slot),
+                origin="derived",
+                loc=member.loc,
+            )
+        ]
+
+    def _reserved_cite(self, slot: _Slot) -> str:
+        """The page's sentence about the reserved member, else where the header has it."""
+        if slot.page is not None:
+            for doc in slot.page.members:
+                if doc.name != slot.doc_name:
+                    continue
+                for sentence in _sentences(doc.text):
+                    if re.search(r"\breserved\b", sentence, re.I):
+                        return f"{sentence} ({slot.page.file}:{doc.loc.line})"
+        loc = slot.field.loc
+        return f"reserved member {slot.field.name} at {loc.file}:{loc.line}"
+
+    def enum_rules(self, record: str, slot: _Slot) -> list[Rule]:
+        member = slot.field
+        target = self.module.resolve(member.type)
+        if not slot.certain or slot.out_only:
+            return []
+        if not (isinstance(target, ir.Ref) and target.kind == "enum"):
+            return []
+        enum = self.module.enums.get(target.name)
+        if enum is None or not enum.members:
+            return []
+        name = self.enum_names.get(target.name, target.name)
+        values = sorted({_stored(m.value, member.bits or 32) for m in enum.members})
+        path = f"self.{slot.path}"
+        flags = [v for v in values if v]
+        if len(flags) >= 3 and all(v > 0 and v & (v - 1) == 0 for v in flags):
+            mask = 0
+            for value in flags:
+                mask |= value
+            condition = f"not {path} & ~{mask:#x}"
+            message = f"must hold only {name} flags"
+        else:
+            condition = _membership(path, values)
+            if condition.count(" or ") >= _MAX_RANGES and member.bits is None:
+                # Too many ranges to read (D3DDDIFORMAT): ask the generated IntEnum,
+                # whose values are these (a full-width field reads them unchanged).
+                condition = f"{path} in set({name})"
+            message = f"must be a {name} value"
+        loc = member.loc
+        return [
+            Rule(
+                record=record,
+                name=f"enum:{slot.path}",
+                member=slot.path,
+                condition=condition,
+                message=message,
+                cite=f"{slot.path} is declared {name} at {loc.file}:{loc.line}",
+                origin="derived",
+                loc=loc,
+            )
+        ]
+
+
+def _stored(value: int, bits: int) -> int:
+    """``value`` as a signed field of ``bits`` bits reads it back (MSVC enums are signed)."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def _membership(path: str, values: Sequence[int]) -> str:
+    """``path in (...)``, with long runs of consecutive values written as ranges.
+
+    >>> _membership("self.x", [0, 1, 2, 3, 7])
+    '0 <= self.x <= 3 or self.x == 7'
+    """
+    runs: list[list[int]] = []
+    for value in values:
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    parts: list[str] = []
+    singles: list[int] = []
+    for run in runs:
+        if len(run) >= _RANGE_RUN:
+            parts.append(f"{run[0]} <= {path} <= {run[-1]}")
+        else:
+            singles.extend(run)
+    if len(singles) == 1:
+        parts.append(f"{path} == {singles[0]}")
+    elif singles:
+        parts.append(f"{path} in ({', '.join(map(str, singles))})")
+    return " or ".join(parts)
+
+
+def _split_args(text: str) -> list[str]:
+    """Split a macro's arguments at top-level commas."""
+    args, depth, current = [], 0, []
+    for char in text:
+        if char == "," and depth == 0:
+            args.append("".join(current).strip())
+            current = []
+            continue
+        depth += char in "([{"
+        depth -= char in ")]}"
+        current.append(char)
+    args.append("".join(current).strip())
+    return args
+
+
+def derive_rules(
+    module: ir.Module, docs: DocIndex, hand: Mapping[str, Sequence[Rule]]
+) -> dict[str, tuple[Rule, ...]]:
+    """Rules derived from SAL, reserved members, enum types and the pages, per record.
+
+    Keys are the records' public names (``module.record_names()``); records without
+    derived rules are left out. A derived rule on a member that any hand rule of
+    the record mentions is dropped: the hand rule says what the member needs.
+
+    Example::
+
+        derived = derive_rules(result.module, result.docs, hand_rules)
+        derived["D3DKMT_LOCK"][0].condition  # 'self.NumPages <= 0 or bool(self.pPages)'
+    """
+    deriver = _Deriver(module, docs)
+    result: dict[str, tuple[Rule, ...]] = {}
+    for key, name in sorted(deriver.public.items(), key=lambda item: item[1]):
+        record = module.records[key]
+        if record.fields is None or name in result:
+            continue
+        covered = {path for rule in hand.get(name, ()) for path in (rule.member, *rule.paths())}
+        rules = [
+            r for r in deriver.rules(key, name)
+            if r.member not in covered and not any(r.member.startswith(p + ".") for p in covered)
+        ]  # fmt: skip
+        if rules:
+            result[name] = tuple(rules)
+    return result
+
+
+def merge_rules(
+    hand: Mapping[str, Sequence[Rule]], derived: Mapping[str, Sequence[Rule]]
+) -> dict[str, tuple[Rule, ...]]:
+    """Every record's rules, hand-written first (in file order), then derived ones."""
+    names = sorted(set(hand) | set(derived))
+    return {name: (*hand.get(name, ()), *derived.get(name, ())) for name in names}
+
+
+# -- stubs: requirements no rule encodes yet ------------------------------------------------
+_REQUIREMENT = re.compile(
+    r"\bmust\b|\b(?:is|are) ignored\b|\breserved\b.*\bzero\b"
+    r"|\bshould be (?:set to )?(?:zero|0|NULL)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\[(\"'])")
+_LINK = re.compile(r"\s*\((?:https?://|/)[^()\s]*\)")
+_SPACES = re.compile(r"\s+")
+
+
+def _sentences(text: str) -> list[str]:
+    """Plain one-line sentences of a page text (paragraphs and list items split)."""
+    found: list[str] = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*- )", text):
+        block = _SPACES.sub(" ", _LINK.sub("", block)).strip().removeprefix("- ")
+        if block.startswith("|") or block.startswith("    "):
+            continue  # a table row or code: not prose
+        found.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
+    return found
+
+
+def _plain(text: str) -> str:
+    return _SPACES.sub(" ", _LINK.sub("", text)).strip()
+
+
+def requirement_stubs(
+    module: ir.Module, docs: DocIndex, rules: Mapping[str, Sequence[Rule]]
+) -> dict[str, tuple[str, ...]]:
+    """Page sentences stating a requirement that no rule of the record covers.
+
+    A sentence in a member's text is covered when a rule reads that member (or a
+    member below it); sentences of ``[out]`` members are left out (they say what
+    the callee does). A description or remarks sentence is covered when a rule
+    cites it (a page's generic sentences, "This member is reserved...", are not
+    matched by citation across members). Member
+    sentences come back as ``"member: sentence"``, others as the sentence alone;
+    records with none are left out.
+
+    Example::
+
+        stubs = requirement_stubs(module, docs, merge_rules(hand, derived))
+        stubs["D3DKMT_LOCK"]  # ('Flags: Note that specifying some flags together is ...',)
+    """
+    deriver = _Deriver(module, docs)
+    result: dict[str, tuple[str, ...]] = {}
+    for key, name in sorted(deriver.public.items(), key=lambda item: item[1]):
+        record = module.records[key]
+        page = deriver.page_of(key)
+        if record.fields is None or page is None or name in result:
+            continue
+        record_rules = rules.get(name, ())
+        read = {path for rule in record_rules for path in (rule.member, *rule.paths())}
+        cites = [_plain(rule.cite) for rule in record_rules if rule.cite]
+
+        def cited(sentence: str, cites: list[str] = cites) -> bool:
+            return any(sentence in cite or (cite and cite in sentence) for cite in cites)
+
+        found: list[str] = []
+        for member in page.members:
+            covered = member.name in read or any(p.startswith(member.name + ".") for p in read)
+            # What the callee does with an [out] member is nothing validate() can check.
+            if covered or _Deriver.direction_out(member.direction):
+                continue
+            for sentence in _sentences(member.text):
+                if _REQUIREMENT.search(sentence):
+                    found.append(f"{member.name}: {sentence}")
+        for text in (page.description, page.remarks):
+            for sentence in _sentences(text):
+                if _REQUIREMENT.search(sentence) and not cited(sentence):
+                    found.append(sentence)
+        if found:
+            result[name] = tuple(dict.fromkeys(found))
+    return result
+
+
+# -- the report ---------------------------------------------------------------------------
+def rules_report(
+    rules: Mapping[str, Sequence[Rule]],
+    stubs: Mapping[str, Sequence[str]],
+    skipped: Sequence[Rule] = (),
+) -> dict:
+    """The rules part of the run's report: counts per record and per kind.
+
+    ``{"records": {name: {"hand": n, "derived": n, "stubs": n}}, "kinds": {...},
+    "totals": {...}, "skipped": {"rules": n, "records": [...]}}``
+    """
+    records: dict[str, dict[str, int]] = {}
+    kinds: dict[str, int] = {}
+    for name in sorted(set(rules) | set(stubs)):
+        hand = sum(rule.origin == "hand" for rule in rules.get(name, ()))
+        records[name] = {
+            "hand": hand,
+            "derived": len(rules.get(name, ())) - hand,
+            "stubs": len(stubs.get(name, ())),
+        }
+        for rule in rules.get(name, ()):
+            kinds[rule.kind] = kinds.get(rule.kind, 0) + 1
+    totals = {
+        key: sum(entry[key] for entry in records.values()) for key in ("hand", "derived", "stubs")
+    }
+    return {
+        "records": records,
+        "kinds": dict(sorted(kinds.items())),
+        "totals": totals,
+        "skipped": {
+            "rules": len(skipped),
+            "records": sorted({rule.record for rule in skipped}),
+        },
+    }
+
+
+def rules_summary(report: Mapping) -> str:
+    """The lines printed after ``generate`` about rules (from ``rules_report``)."""
+    totals, kinds, skipped = report["totals"], report["kinds"], report["skipped"]
+    derived = ", ".join(f"{n} {kind}" for kind, n in kinds.items() if kind != "hand")
+    lines = [
+        f"rules: {totals['hand']} hand-written, {totals['derived']} derived"
+        + (f" ({derived})" if derived else ""),
+        f"  requirement sentences not yet encoded: {totals['stubs']} "
+        f"in {sum(1 for r in report['records'].values() if r['stubs'])} records",
+    ]
+    if skipped["rules"]:
+        lines.append(
+            f"  skipped {skipped['rules']} hand rule(s) for {len(skipped['records'])} "
+            "record(s) this header does not declare"
+        )
+    return "\n".join(lines)
