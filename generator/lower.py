@@ -525,6 +525,25 @@ def _binary(
     return _wrap(result, bits, signed), bits, signed
 
 
+def size_checks(
+    nodes: list[ast.Typedef], module: ir.Module, pp: Preprocessed, abi: str
+) -> tuple[ir.SizeCheck, ...]:
+    """Lower ``C_ASSERT`` typedefs of another ABI's view against an existing module."""
+    lowerer = Lowerer(pp, module.header, Diagnostics())
+    lowerer.abi = abi
+    lowerer.typedefs = dict(module.typedefs)
+    lowerer.records = dict(module.records)
+    lowerer.enums = dict(module.enums)
+    for enum in module.enums.values():
+        for item in enum.members:
+            lowerer.values[item.name] = (item.value, 32, True)
+    for constant in module.constants:
+        lowerer.values.setdefault(constant.name, (constant.value, 64, True))
+    for node in nodes:
+        lowerer._c_assert(node, loc_of(node))
+    return tuple(lowerer.size_checks)
+
+
 def lower(
     tree: ast.FileAST, pp: Preprocessed, header: str, abi: str, diagnostics: Diagnostics
 ) -> ir.Module:

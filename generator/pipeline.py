@@ -15,8 +15,8 @@ from . import ir
 from .docs import DocIndex, load_docs
 from .errors import Diagnostics
 from .layout import ABIS, Layout, layout_json, layouts
-from .lower import lower
-from .parse import parse
+from .lower import lower, size_checks
+from .parse import parse, parse_size_asserts
 from .preprocess import preprocess
 from .render import render_module
 from .rules import (
@@ -104,9 +104,8 @@ def build(options: Options) -> Result:
         pp86 = preprocess(
             options.header, abi="x86", include_dirs=options.include_dirs, defines=defines
         )
-        module86 = lower(parse(pp86.text, Diagnostics()).ast, pp86, options.header.name, "x86",
-                         Diagnostics())  # fmt: skip
-        checks += module86.size_checks
+        asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
+        checks += size_checks(asserts, module, pp86, "x86")
     module = _replace(
         module,
         size_checks=tuple(checks),
