@@ -45,23 +45,64 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--header", type=Path, help="the d3dkmthk.h to read (default: sample)")
-        sub.add_argument("-I", dest="include_dirs", action="append", type=Path, default=[],
-                         metavar="DIR", help="another folder to search for #include files")  # fmt: skip
-        sub.add_argument("-D", dest="defines", action="append", default=[],
-                         metavar="NAME[=VALUE]", help="define a macro, e.g. "
-                         "DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7")  # fmt: skip
-        sub.add_argument("--docs", action="append", type=Path, default=[], metavar="DIR",
-                         help="a folder of reference pages (ns-*.md, ne-*.md, nf-*.md)")  # fmt: skip
-        sub.add_argument("--rules", action="append", type=Path, default=None, metavar="FILE",
-                         help="a rules file (default: the shipped one); repeatable")  # fmt: skip
-        sub.add_argument("--keep-going", action="store_true",
-                         help="drop rules that no longer fit the header, with a warning")  # fmt: skip
-        sub.add_argument("--out", type=Path, default=None, metavar="DIR",
-                         help="output folder (default: generated/)")  # fmt: skip
-        sub.add_argument("--layout-json", type=Path, metavar="FILE",
-                         help="also write the MSVC layouts of every record as JSON")  # fmt: skip
-        sub.add_argument("--report-json", type=Path, metavar="FILE",
-                         help="also write documentation coverage and mismatches as JSON")  # fmt: skip
+        sub.add_argument(
+            "-I",
+            dest="include_dirs",
+            action="append",
+            type=Path,
+            default=[],
+            metavar="DIR",
+            help="another folder to search for #include files",
+        )
+        sub.add_argument(
+            "-D",
+            dest="defines",
+            action="append",
+            default=[],
+            metavar="NAME[=VALUE]",
+            help="define a macro, e.g. "
+            "DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7",
+        )
+        sub.add_argument(
+            "--docs",
+            action="append",
+            type=Path,
+            default=[],
+            metavar="DIR",
+            help="a folder of reference pages (ns-*.md, ne-*.md, nf-*.md)",
+        )
+        sub.add_argument(
+            "--rules",
+            action="append",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="a rules file (default: the shipped one); repeatable",
+        )
+        sub.add_argument(
+            "--keep-going",
+            action="store_true",
+            help="drop rules that no longer fit the header, with a warning",
+        )
+        sub.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="output folder (default: generated/)",
+        )
+        sub.add_argument(
+            "--layout-json",
+            type=Path,
+            metavar="FILE",
+            help="also write the MSVC layouts of every record as JSON",
+        )
+        sub.add_argument(
+            "--report-json",
+            type=Path,
+            metavar="FILE",
+            help="also write documentation coverage and mismatches as JSON",
+        )
         sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
 

@@ -7,6 +7,7 @@ and offsets are not here: they belong to ``layout.py``, per ABI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -78,6 +79,9 @@ class Param:
     annotations: tuple[str, ...] = ()
 
 
+_COMMENT_DIRECTION = re.compile(r"^\s*(in|out|in/out|in_out|inout)\s*:\s*", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """A record member. ``name`` is None for an anonymous struct/union member."""
@@ -89,6 +93,18 @@ class Field:
     align: int | None = None
     annotations: tuple[str, ...] = ()
     comment: str = ""
+
+    def comment_direction(self) -> tuple[str | None, str]:
+        """The header comment split as ``// in: text`` -> ``("in", "text")``.
+
+        Directions are spelled as the reference pages spell them ("in, out").
+        """
+        match = _COMMENT_DIRECTION.match(self.comment)
+        if not match:
+            return None, self.comment
+        word = match.group(1).lower()
+        direction = "in, out" if word in ("in/out", "in_out", "inout") else word
+        return direction, self.comment[match.end() :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +177,7 @@ class Guid:
 
     def __str__(self) -> str:
         tail = bytes(self.data4).hex().upper()
-        return (
-            f"{self.data1:08X}-{self.data2:04X}-{self.data3:04X}-{tail[:4]}-{tail[4:]}"
-        )
+        return f"{self.data1:08X}-{self.data2:04X}-{self.data3:04X}-{tail[:4]}-{tail[4:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +226,16 @@ class Module:
         while isinstance(type_, Ref) and type_.kind == "typedef":
             type_ = self.typedefs[type_.name].type
         return type_
+
+    def enum_names(self) -> dict[str, str]:
+        """Public name of every enum: its first typedef name, else its key."""
+        names: dict[str, str] = {}
+        for td in self.typedefs.values():
+            if isinstance(td.type, Ref) and td.type.kind == "enum":
+                names.setdefault(td.type.name, td.name)
+        for key in self.enums:
+            names.setdefault(key, key)
+        return names
 
     def record_names(self) -> dict[str, str]:
         """Public name of every named record: its first typedef name, else its tag.

@@ -103,7 +103,9 @@ class Layout:
     def all_records(self) -> dict[str, RecordLayout]:
         """Layouts of every complete record, keyed by record key."""
         return {
-            key: self.record(key) for key, rec in self.module.records.items() if rec.fields is not None
+            key: self.record(key)
+            for key, rec in self.module.records.items()
+            if rec.fields is not None
         }
 
     def _member_align(self, record: ir.Record, field: ir.Field, natural: int) -> int:

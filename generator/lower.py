@@ -145,7 +145,7 @@ class Lowerer:
         type_node = node.type
         if isinstance(type_node, ast.FuncDecl):
             self._function(node, loc)
-        elif isinstance(type_node, (ast.Struct, ast.Union, ast.Enum)):
+        elif isinstance(type_node, ast.Struct | ast.Union | ast.Enum):
             self._type(ast.TypeDecl(None, [], None, type_node), loc, owner=None)
         elif node.name and isinstance(node.init, ast.InitList) and "static" in node.storage:
             self._guid(node, loc)
@@ -166,7 +166,7 @@ class Lowerer:
             return self._functype(node, loc)
         if isinstance(node, ast.IdentifierType):
             return self._identifier_type(node.names, loc)
-        if isinstance(node, (ast.Struct, ast.Union)):
+        if isinstance(node, ast.Struct | ast.Union):
             return ir.Ref("record", self._record(node, loc, owner))
         if isinstance(node, ast.Enum):
             return ir.Ref("enum", self._enum(node, loc, owner))
@@ -257,7 +257,12 @@ class Lowerer:
             annotations = self._annotations_of(loc)
             fields.append(
                 ir.Field(
-                    decl.name, type_, loc, bits=bits, align=align, annotations=annotations,
+                    decl.name,
+                    type_,
+                    loc,
+                    bits=bits,
+                    align=align,
+                    annotations=annotations,
                     comment=self._comment(loc),
                 )  # fmt: skip
             )
@@ -315,7 +320,9 @@ class Lowerer:
             members.append(ir.EnumMember(item.name, value, item_loc, self._comment(item_loc)))
             next_value = value + 1
         is_new = key not in self.enums
-        self.enums[key] = ir.Enum(key, loc_of(node) if node.coord else loc, node.name, tuple(members))
+        self.enums[key] = ir.Enum(
+            key, loc_of(node) if node.coord else loc, node.name, tuple(members)
+        )
         if is_new:
             self.order.append(("enum", key))
         return key

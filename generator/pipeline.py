@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ir
+from .derive import derive_rules, merge_rules, requirement_stubs, rules_report, rules_summary
 from .docs import DocIndex, load_docs
 from .errors import Diagnostics
 from .layout import ABIS, Layout, layout_json, layouts
@@ -19,16 +20,7 @@ from .lower import lower, size_checks
 from .parse import parse, parse_size_asserts
 from .preprocess import preprocess
 from .render import render_module
-from .rules import (
-    Rule,
-    derive_rules,
-    load_rules,
-    merge_rules,
-    requirement_stubs,
-    rules_report,
-    rules_summary,
-    shipped_rules_path,
-)
+from .rules import Rule, load_rules, shipped_rules_path
 
 # Lines that make one ABI's preprocessing differ from another's.
 _ARCH_MACROS = re.compile(r"\b(_WIN64|_AMD64_|_X86_|_M_X64|_M_AMD64|_M_IX86|_M_ARM64)\b")
@@ -92,9 +84,7 @@ def build(options: Options) -> Result:
     """
     diagnostics = Diagnostics()
     defines = dict(options.defines)
-    pp = preprocess(
-        options.header, abi="x64", include_dirs=options.include_dirs, defines=defines
-    )
+    pp = preprocess(options.header, abi="x64", include_dirs=options.include_dirs, defines=defines)
     parsed = parse(pp.text, diagnostics)
     module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
     checks = list(module.size_checks)

@@ -32,7 +32,6 @@ _C_NAMES = {
 }  # fmt: skip
 _UNIT_TYPES = {1: "c_uint8", 2: "c_uint16", 4: "c_uint32", 8: "c_uint64"}
 _SIGNED_KINDS = {"char", "int8", "int16", "int32", "int64", "intptr"}
-_COMMENT_DIRECTION = re.compile(r"^\s*(in|out|in/out|in_out|inout)\s*:\s*", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 DOC_WIDTH = 79
 PRELUDE = "<prelude>"
@@ -196,7 +195,7 @@ class _Builder:
         self.rules = rules
         self.stubs = stubs
         self.public = module.record_names()
-        self.enum_names = _enum_names(module)
+        self.enum_names = module.enum_names()
         self.used_prelude = _used_prelude_records(module)
         self.coverage = Coverage()
 
@@ -294,7 +293,10 @@ class _Builder:
                 if member.name:
                     bitfields.append(
                         BitFieldView(
-                            member.name, (units.current,), place.bit_offset or 0, member.bits,
+                            member.name,
+                            (units.current,),
+                            place.bit_offset or 0,
+                            member.bits,
                             self._is_signed(member.type),
                         )  # fmt: skip
                     )
@@ -310,7 +312,10 @@ class _Builder:
                 fields.append(FieldView(member.name, self.ctype(member.type)))
         rules = tuple(
             RuleView(
-                r.condition, r.member, r.message, _comment_lines(r.cite),
+                r.condition,
+                r.member,
+                r.message,
+                _comment_lines(r.cite),
                 long=len(r.condition) > _LONG_CONDITION,
             )  # fmt: skip
             for r in self.rules.get(name, ())
@@ -454,11 +459,8 @@ class _Builder:
         text = doc.text if doc and doc.text else ""
         source = "page" if text else "comment" if member.comment else "none"
         if not text and member.comment:
-            match = _COMMENT_DIRECTION.match(member.comment)
-            text = member.comment[match.end() :] if match else member.comment
-            if match and not direction:
-                word = match.group(1).lower()
-                direction = "in, out" if word in ("in/out", "in_out", "inout") else word
+            comment_direction, text = member.comment_direction()
+            direction = direction or comment_direction
         return (f"[{direction}] " if direction else "") + text, source
 
     def _member_entry(self, path: str, member: ir.Field, body: str) -> str:
@@ -509,7 +511,9 @@ class _Builder:
             if isinstance(func, ir.Pointer):
                 func = self.module.resolve(func.target)
             if isinstance(func, ir.FuncType):
-                signature = ", ".join(self.ctype(t) for t in (func.ret, *(p.type for p in func.params)))
+                signature = ", ".join(
+                    self.ctype(t) for t in (func.ret, *(p.type for p in func.params))
+                )
                 view.aliases.append(AliasView(name, signature, self.callback_doc(td, func)))
                 continue
             target_list = view.late_aliases if _has_record_array(module, target) else view.aliases
@@ -533,7 +537,11 @@ class _Builder:
         for enum in view.enums:
             names.append(enum.name)
             names.extend(n for n, _ in enum.members)
-        names += [r.name for r in view.records if not r.name.startswith("_") or r.name in self.public.values()]
+        names += [
+            r.name
+            for r in view.records
+            if not r.name.startswith("_") or r.name in self.public.values()
+        ]
         names += [a.name for a in view.aliases] + [a.name for a in view.late_aliases]
         names += [f.name for f in view.functions]
         view.names = sorted(set(names))
@@ -749,6 +757,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
 
 def _isort(names: set[str]) -> list[str]:
     """isort's order-by-type, as ruff applies it: CONSTANTS, Classes, functions."""
+
     def key(name: str) -> tuple:
         kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
         natural = [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
@@ -765,16 +774,6 @@ def _sal_direction(sal: str) -> str | None:
     if "_Out" in sal:
         return "out"
     return None
-
-
-def _enum_names(module: ir.Module) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for td in module.typedefs.values():
-        if isinstance(td.type, ir.Ref) and td.type.kind == "enum" and td.type.name not in names:
-            names[td.type.name] = td.name
-    for key in module.enums:
-        names.setdefault(key, key)
-    return names
 
 
 def _by_value_records(module: ir.Module, type_: ir.Type) -> list[str]:
@@ -824,7 +823,7 @@ def _used_prelude_records(module: ir.Module) -> set[str]:
             visit(td.type)
     for function in module.functions:
         visit(ir.FuncType(function.ret, function.params))
-    for guid in module.guids:
+    if module.guids:
         visit(ir.Ref("typedef", "GUID"))
     return used
 

@@ -79,7 +79,7 @@ def test_layout_json_has_both_abis(tmp_path: Path) -> None:
 
 def test_missing_include_is_an_error_with_location(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     header = tmp_path / "inc.h"
-    header.write_text("#include \"nowhere.h\"\ntypedef UINT X;\n")
+    header.write_text('#include "nowhere.h"\ntypedef UINT X;\n')
     assert main(["generate", "--header", str(header), "--out", str(tmp_path / "o"),
                  "--rules", "/dev/null"]) == 2  # fmt: skip
     assert re.match(r"inc\.h:1: error: cannot find include file 'nowhere.h'",

@@ -25,9 +25,7 @@ def sample_text(sample_result) -> str:  # noqa: ANN001
 
 def record_text(module_text: str, name: str) -> str:
     """The class statement of ``name`` and its ``_fields_`` assignment."""
-    klass = re.search(
-        rf"^class {name}\(.*?(?=^\S)", module_text, flags=re.M | re.S
-    )
+    klass = re.search(rf"^class {name}\(.*?(?=^\S)", module_text, flags=re.M | re.S)
     fields = re.search(rf"^{name}\._fields_ = \[\n.*?^\]\n", module_text, flags=re.M | re.S)
     assert klass and fields, f"{name} not found in the generated module"
     return klass.group(0).rstrip("\n") + "\n\n\n" + fields.group(0)
@@ -51,9 +49,9 @@ def test_sample_stub_matches_golden(sample_result) -> None:  # noqa: ANN001
 def test_committed_generated_files_are_current(sample_result) -> None:  # noqa: ANN001
     generated = Path(__file__).resolve().parent.parent / "generated"
     for name, text in (("d3dkmthk.py", sample_result.text), ("d3dkmthk.pyi", sample_result.stub)):
-        assert (generated / name).read_text(encoding="utf-8") == text, (
-            f"generated/{name} is out of date: run `d3dkmt-codegen generate`"
-        )
+        assert (generated / name).read_text(
+            encoding="utf-8"
+        ) == text, f"generated/{name} is out of date: run `d3dkmt-codegen generate`"
 
 
 @pytest.fixture(scope="module")

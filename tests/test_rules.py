@@ -23,6 +23,13 @@ from conftest import load_module
 from generator import ir
 from generator.cli import main as cli_main
 from generator.cli import sample_dir
+from generator.derive import (
+    derive_rules,
+    merge_rules,
+    requirement_stubs,
+    rules_report,
+    rules_summary,
+)
 from generator.docs import DocIndex, read_page_text
 from generator.errors import Diagnostics, GeneratorError, Loc
 from generator.pipeline import Options, Result, build
@@ -31,13 +38,8 @@ from generator.rules import (
     POINTER_EXAMPLE,
     Rule,
     compile_rule,
-    derive_rules,
     load_rules,
-    merge_rules,
     read_rules_file,
-    requirement_stubs,
-    rules_report,
-    rules_summary,
     shipped_rules_path,
 )
 
@@ -499,7 +501,7 @@ def test_destroyallocation_keeps_exactly_its_three_rules(libdxg: Libdxg) -> None
 
 @pytest.mark.parametrize("record", SHIPPED_RECORDS)
 def test_hand_rules_cite_their_page(libdxg: Libdxg, record: str) -> None:
-    from generator.rules import _sentences  # the same sentence splitting as the stubs
+    from generator.derive import _sentences  # the same sentence splitting as the stubs
 
     page = libdxg.result.docs.find(record)
     assert page is not None, f"no page for {record}"
