@@ -310,7 +310,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
         """Check the rules for D3DKMT_DESTROYALLOCATIONFLAGS; raise ValidationError listing every broken one."""
         errors = []
         # reserved member Reserved at d3dkmthk.h:47
-        if not (self.Reserved == 0):
+        if self.Reserved != 0:
             errors.append(("D3DKMT_DESTROYALLOCATIONFLAGS", "Reserved", "is reserved and must be zero"))
         if errors:
             raise ValidationError(errors)
@@ -355,16 +355,16 @@ class D3DKMT_DESTROYALLOCATION(Structure):
         errors = []
         # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
         # device that the resource, allocations, or both are associated with.
-        if not (self.hDevice != 0):
+        if self.hDevice == 0:
             errors.append(("D3DKMT_DESTROYALLOCATION", "hDevice", "must be a non-zero device handle"))
         # If the OpenGL ICD sets the handle in the hResource member to a
         # non-NULL value, the ICD must set phAllocationList to NULL.
-        if not (not (self.hResource != 0) or (not self.phAllocationList)):
+        if self.hResource != 0 and self.phAllocationList:
             errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must be NULL when hResource is non-zero"))
         # An array of D3DKMT_HANDLE data types that represent kernel-mode
         # handles to the allocations.
-        if not (
-            not (self.hResource == 0 and self.AllocationCount > 0) or (bool(self.phAllocationList))
+        if (
+            self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
         ):
             errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must point to AllocationCount handles when hResource is zero"))
         if errors:
@@ -395,10 +395,12 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
         """Check the rules for D3DKMT_DESTROYALLOCATION2; raise ValidationError listing every broken one."""
         errors = []
         # SAL _Field_size_(AllocationCount) at d3dkmthk.h:66
-        if not (self.AllocationCount <= 0 or bool(self.phAllocationList)):
+        if (
+            not (self.AllocationCount <= 0 or bool(self.phAllocationList))
+        ):
             errors.append(("D3DKMT_DESTROYALLOCATION2", "phAllocationList", "must not be NULL when AllocationCount > 0"))
         # reserved member Reserved at d3dkmthk.h:47
-        if not (self.Flags.Reserved == 0):
+        if self.Flags.Reserved != 0:
             errors.append(("D3DKMT_DESTROYALLOCATION2", "Flags.Reserved", "is reserved and must be zero"))
         if errors:
             raise ValidationError(errors)

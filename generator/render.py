@@ -6,6 +6,7 @@ templates only lay text out. This is the only module that imports jinja2.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,9 +91,12 @@ class BitFieldView:
 
 @dataclass(frozen=True, slots=True)
 class RuleView:
-    """One check in ``validate()``; ``cite`` is already comment lines."""
+    """One check in ``validate()``; ``cite`` is already comment lines.
 
-    condition: str
+    ``broken`` is the Python test that is true when the rule does not hold.
+    """
+
+    broken: str
     member: str
     message: str
     cite: str
@@ -312,11 +316,11 @@ class _Builder:
                 fields.append(FieldView(member.name, self.ctype(member.type)))
         rules = tuple(
             RuleView(
-                r.condition,
+                broken_when(r.condition),
                 r.member,
                 r.message,
                 _comment_lines(r.cite),
-                long=len(r.condition) > _LONG_CONDITION,
+                long=len(broken_when(r.condition)) > _LONG_CONDITION,
             )  # fmt: skip
             for r in self.rules.get(name, ())
         )
@@ -726,6 +730,42 @@ class _UnitNamer:
 
 
 _LONG_CONDITION = 60
+_INVERSE = {
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+}  # fmt: skip
+
+
+def broken_when(condition: str) -> str:
+    """The test that a rule is broken: ``condition`` negated, as a person would write it.
+
+    ``not (W) or (R)`` (a rule with a ``when``) becomes ``W and <R negated>``.
+    """
+    return ast.unparse(_negate(ast.parse(condition, mode="eval").body))
+
+
+def _is_and(tree: ast.expr) -> bool:
+    return isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And)
+
+
+def _negate(tree: ast.expr) -> ast.expr:
+    if isinstance(tree, ast.Compare) and len(tree.ops) == 1:
+        return ast.Compare(tree.left, [_INVERSE[type(tree.ops[0])]()], tree.comparators)
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+        return tree.operand
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "bool":
+        return ast.UnaryOp(ast.Not(), tree.args[0])
+    if (
+        isinstance(tree, ast.BoolOp)
+        and isinstance(tree.op, ast.Or)
+        and len(tree.values) == 2
+        and isinstance(tree.values[0], ast.UnaryOp)
+        and isinstance(tree.values[0].op, ast.Not)
+    ):
+        parts = [tree.values[0].operand, _negate(tree.values[1])]
+        flat = [v for p in parts for v in (p.values if _is_and(p) else [p])]
+        return ast.BoolOp(ast.And(), flat)
+    return ast.UnaryOp(ast.Not(), tree)
 
 
 def _comment_lines(text: str) -> str:

@@ -37,16 +37,16 @@ class D3DKMT_DESTROYALLOCATION(Structure):
         errors = []
         # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
         # device that the resource, allocations, or both are associated with.
-        if not (self.hDevice != 0):
+        if self.hDevice == 0:
             errors.append(("D3DKMT_DESTROYALLOCATION", "hDevice", "must be a non-zero device handle"))
         # If the OpenGL ICD sets the handle in the hResource member to a
         # non-NULL value, the ICD must set phAllocationList to NULL.
-        if not (not (self.hResource != 0) or (not self.phAllocationList)):
+        if self.hResource != 0 and self.phAllocationList:
             errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must be NULL when hResource is non-zero"))
         # An array of D3DKMT_HANDLE data types that represent kernel-mode
         # handles to the allocations.
-        if not (
-            not (self.hResource == 0 and self.AllocationCount > 0) or (bool(self.phAllocationList))
+        if (
+            self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
         ):
             errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must point to AllocationCount handles when hResource is zero"))
         if errors:
