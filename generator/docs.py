@@ -36,7 +36,7 @@ DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
 
 # ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
 # (ni- IOCTL pages, index.md) describe nothing the header declares.
-_PAGE_FILE = re.compile(r"(n[sefc])-([^-]+)-.+")
+_PAGE_FILE = re.compile(r"(n[sefci])-([^-]+)-.+")
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
@@ -74,7 +74,7 @@ class DocPage:
     """One reference page: its names, its prose and its documented members."""
 
     file: str  # file name only: no absolute path may reach generated code
-    kind: str  # "ns" | "ne" | "nf" | "nc"
+    kind: str  # "ns" | "ne" | "nf" | "nc" | "ni" (IOCTL)
     uid: str
     api_names: tuple[str, ...]
     title: str
@@ -168,7 +168,7 @@ def read_page_text(text: str, file: str) -> DocPage:
     stem = file.removesuffix(".md")
     named = _PAGE_FILE.fullmatch(stem)
     if not named:
-        raise GeneratorError(Loc(file), "not a reference page name (ns-, ne-, nf- or nc-)")
+        raise GeneratorError(Loc(file), "not a reference page name (ns-, ne-, nf-, nc- or ni-)")
     url = f"{DDI_ROOT}/{named.group(2)}/{stem}"
 
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")

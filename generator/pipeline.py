@@ -59,12 +59,20 @@ class Result:
 
     def summary(self) -> str:
         """The short block printed after ``generate``."""
-        lines = ["documentation:"]
-        for kind, bucket in self.report.get("counts", {}).items():
-            lines.append(
-                f"  {kind:<12} {bucket['total']:>5}: {bucket['page']} from pages, "
-                f"{bucket['comment']} from header comments, {bucket['none']} without text"
-            )
+        labels = {
+            "records": "records", "paged_records": "  with a page", "members": "members",
+            "paged_members": "  of paged records", "enums": "enums", "enum_values": "enum values",
+            "functions": "functions", "callbacks": "callback types",
+        }  # fmt: skip
+        lines = ["documentation (from pages / header comments / none):"]
+        counts = self.report.get("counts", {})
+        for kind, label in labels.items():
+            if kind in counts:
+                bucket = counts[kind]
+                lines.append(
+                    f"  {label:<20} {bucket['total']:>5}: {bucket['page']} / "
+                    f"{bucket['comment']} / {bucket['none']}"
+                )
         lines.append(f"  mismatches: {len(self.report.get('mismatches', []))} (see --report-json)")
         if "rules" in self.report:
             lines.append(rules_summary(self.report["rules"]))

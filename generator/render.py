@@ -384,6 +384,7 @@ class _Builder:
             self.coverage.count("records", "page" if page and page.description else
                                 "comment" if record.comment else "none")  # fmt: skip
         if counted and page:
+            self.coverage.count("paged_records", "page" if page.description else "none")
             self.coverage.used_pages.add(page.file)
             layout_paths = {p for p, *_ in self.layouts["x64"].paths(key)} | paths
             for doc_member in page.members:
