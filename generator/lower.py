@@ -359,8 +359,11 @@ class Lowerer:
             and cond.left.op == "sizeof"
             and isinstance(cond.left.expr, ast.Typename)
         ):
+            try:
+                size = self._eval(cond.right)[0]
+            except NotConstant:
+                return  # sizeof(X) == sizeof(Y) and the like: clang checks those
             type_ = self._type(cond.left.expr.type, loc, None)
-            size = self._int(cond.right, loc, "C_ASSERT size")
             self.size_checks.append(ir.SizeCheck(type_, size, self.abi, loc))
             return
         try:

@@ -104,3 +104,23 @@ def test_size_asserts_of_the_header_become_checks(tmp_path: Path) -> None:
     _, module = _generate(tmp_path, text)
     assert [(abi, size) for _, abi, size, _ in module._SIZE_CHECKS] == [("x64", 16), ("x86", 16)]
     assert module.check_layout() == []
+
+
+def test_old_sal_declspec_and_unusual_asserts_are_understood(tmp_path: Path) -> None:
+    text = (
+        "typedef struct _OLD {\n"
+        "    __in UINT Count;\n"
+        "    __field_ecount_opt(Count) UINT* pValues;\n"
+        "    __declspec(align(8)) UINT Aligned;\n"
+        "} OLD;\n"
+        "__checkReturn __drv_maxIRQL(PASSIVE_LEVEL) NTSTATUS APIENTRY OldCall(__inout OLD* p);\n"
+        "C_ASSERT(sizeof(OLD) == sizeof(OLD));\n"
+        "C_ASSERT(FIELD_OFFSET(OLD, pValues) == 8);\n"
+        "__declspec(deprecated(\"use NewCall\")) NTSTATUS APIENTRY OlderCall(void);\n"
+    )
+    result, module = _generate(tmp_path, text)
+    pointer = result.module.records["_OLD"].fields[1]
+    assert pointer.annotations == ("__field_ecount_opt(Count)",)
+    assert module._LAYOUT["OLD"]["x64"][2]["Aligned"] == 16
+    assert module._LAYOUT["OLD"]["x86"][2]["Aligned"] == 8
+    assert module.OldCall.argnames == ("p",)

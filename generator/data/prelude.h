@@ -87,6 +87,27 @@
 #define DECLSPEC_NOINLINE
 #define DECLSPEC_DEPRECATED
 #define DECLSPEC_ALIGN(n) _Alignas(n)
+#define DECLSPEC_NORETURN
+#define DECLSPEC_SELECTANY
+#define DECLSPEC_NOTHROW
+#define DECLSPEC_DEPRECATED_DDK
+#ifndef __clang__
+/* __declspec(align(n)) on a member is alignas(n); the others have no bearing on
+ * layout. (clang, reading this prelude for the tests, knows __declspec itself.) */
+#define __declspec(spec) __d3dkmt_declspec_##spec
+#define __d3dkmt_declspec_align(n) _Alignas(n)
+#define __d3dkmt_declspec_deprecated(...)
+#define __d3dkmt_declspec_dllimport
+#define __d3dkmt_declspec_dllexport
+#define __d3dkmt_declspec_noinline
+#define __d3dkmt_declspec_noreturn
+#define __d3dkmt_declspec_nothrow
+#define __d3dkmt_declspec_selectany
+#define __d3dkmt_declspec_novtable
+#define __d3dkmt_declspec_restrict
+#define __d3dkmt_declspec_noalias
+#define __d3dkmt_declspec_uuid(...)
+#endif
 #define alignas(n) _Alignas(n)
 #define __forceinline
 #define FORCEINLINE
@@ -107,6 +128,9 @@
 #define TRUE 1
 #define FALSE 0
 #define MAX_PATH 260
+#define CCHDEVICENAME 32
+#define FIELD_OFFSET(type, field) ((LONG)(LONG_PTR)&(((type *)0)->field))
+#define UNREFERENCED_PARAMETER(P) (P)
 #define ANYSIZE_ARRAY 1
 
 /* winnt.h names for anonymous members: empty, so the members stay anonymous. */
@@ -268,6 +292,18 @@ typedef struct _OBJECT_ATTRIBUTES {
     PVOID SecurityDescriptor;
     PVOID SecurityQualityOfService;
 } OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+typedef struct _FILETIME {
+    DWORD dwLowDateTime;
+    DWORD dwHighDateTime;
+} FILETIME, *PFILETIME, *LPFILETIME;
+typedef int *LPBOOL;
+typedef UCHAR KIRQL, *PKIRQL;
+typedef DWORD COLORREF, *LPCOLORREF;
+typedef DWORD D3DCOLOR;
+DECLARE_HANDLE(HCURSOR);
+DECLARE_HANDLE(HICON);
+DECLARE_HANDLE(HPALETTE);
+typedef PVOID PSECURITY_DESCRIPTOR;
 typedef DWORD ACCESS_MASK;
 typedef ACCESS_MASK *PACCESS_MASK;
 
