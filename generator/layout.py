@@ -4,11 +4,12 @@ The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
 - scalars are aligned to their size, and 64-bit scalars to 8 bytes on x86 too;
 - ``#pragma pack(N)`` caps each member's alignment at N; ``alignas`` raises it;
 - a bit-field lives in a unit of its declared type; a new unit starts when the
-  type's size changes or the bits do not fit; ``: 0`` closes the open unit and
-  aligns the next member to its type, and is ignored after a member that is not
-  a bit-field;
-- union members all sit at offset 0; a record is as aligned as its most aligned
-  member, and its size is rounded up to that alignment.
+  type's size changes or the bits do not fit; ``: 0`` after a bit-field closes
+  the unit and aligns the next member to its type (in a union: takes its type's
+  room), and is ignored anywhere else;
+- union members all sit at offset 0, and bit-fields in a union do not count
+  towards its alignment; a record is as aligned as its most aligned member, and
+  its size is rounded up to that alignment.
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ class FieldLayout:
 class RecordLayout:
     """Size, alignment and per-member placement (parallel to ``Record.fields``).
 
-    ``fields[i]`` is None for an unnamed ``: 0`` bit-field, which takes no room.
+    ``fields[i]`` is None for a ``: 0`` bit-field MSVC ignores; one that ends a unit
+    has ``bits == 0`` (its offset is where the next member may start).
     """
 
     size: int
     align: int
     fields: tuple[FieldLayout | None, ...]
+    filler: int = 0  # bytes an empty record gets that no member accounts for
 
 
 class Layout:
@@ -120,45 +123,55 @@ class Layout:
         offset = 0  # first free byte (structs)
         size = 0  # largest member end (unions)
         max_align = 1
-        unit: tuple[int, int] | None = None  # open bit-field unit: (offset, size)
+        unit: tuple[int, int] | None = None  # open bit-field unit (structs): (offset, size)
         used_bits = 0
+        after_bits = False  # the previous member is a bit-field of non-zero width
         placed: list[FieldLayout | None] = []
         for field in record.fields:
             type_size, type_align = self.size_align(field.type)
             align = self._member_align(record, field, type_align)
-            if field.bits is None:
+            follows_bits, after_bits = after_bits, bool(field.bits)
+            if field.bits == 0:
+                # MSVC: ': 0' right after a bit-field ends its unit; in a struct it
+                # aligns what follows (and the record) to its type, in a union it
+                # takes its type's room. Anywhere else it is ignored.
                 unit = None
-                start = 0 if is_union else _round_up(offset, align)
-                placed.append(FieldLayout(start, type_size))
-                offset = start + type_size
-            elif field.bits == 0:
-                # MSVC: ': 0' right after a bit-field ends its unit and aligns what
-                # follows (and the record) to its type; anywhere else it is ignored.
-                if unit is not None and not is_union:
+                if not follows_bits:
+                    placed.append(None)
+                    continue
+                if is_union:
+                    size = max(size, type_size)
+                    placed.append(FieldLayout(0, type_size, 0, 0))
+                else:
                     offset = _round_up(offset, align)
                     max_align = max(max_align, align)
-                unit = None
-                placed.append(None)
+                    placed.append(FieldLayout(offset, 0, 0, 0))
                 continue
-            elif (
-                not is_union
-                and unit is not None
-                and unit[1] == type_size
-                and used_bits + field.bits <= type_size * 8
-            ):
+            if is_union:
+                placed.append(FieldLayout(0, type_size, 0 if field.bits else None, field.bits))
+                size = max(size, type_size)
+                # MSVC: a bit-field in a union takes room but gives it no alignment.
+                if field.bits is None:
+                    max_align = max(max_align, align)
+                continue
+            if field.bits is None:
+                unit = None
+                start = _round_up(offset, align)
+                placed.append(FieldLayout(start, type_size))
+            elif unit and unit[1] == type_size and used_bits + field.bits <= type_size * 8:
                 placed.append(FieldLayout(unit[0], unit[1], used_bits, field.bits))
                 used_bits += field.bits
                 continue
             else:
-                start = 0 if is_union else _round_up(offset, align)
-                unit = (start, type_size)
-                used_bits = field.bits
+                start = _round_up(offset, align)
+                unit, used_bits = (start, type_size), field.bits
                 placed.append(FieldLayout(start, type_size, 0, field.bits))
-                offset = start + type_size
+            offset = start + type_size
             max_align = max(max_align, align)
-            size = max(size, offset)
         total = _round_up(size if is_union else offset, max_align)
-        return RecordLayout(total, max_align, tuple(placed))
+        # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them.
+        filler = 4 if total == 0 else 0
+        return RecordLayout(total + filler, max_align, tuple(placed), filler)
 
     def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:
         """Every member as ``(path, byte offset, bit offset, bit size)``.
@@ -175,7 +188,7 @@ class Layout:
         record = self.module.records[key]
         layout = self.record(key)
         for field, place in zip(record.fields or (), layout.fields, strict=True):
-            if place is None:
+            if place is None or place.bits == 0:
                 continue
             target = self.module.resolve(field.type)
             nested = target.name if isinstance(target, ir.Ref) and target.kind == "record" else None

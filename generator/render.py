@@ -269,31 +269,40 @@ class _Builder:
         fields: list[FieldView] = []
         bitfields: list[BitFieldView] = []
         layout = self.layouts["x64"].record(key)
-        units = _UnitNamer()
-        anon_index = 0
+        # ctypes copies the members of an anonymous member into its parent, so the
+        # names we make up must be unique across the parent and everything lifted
+        # into it: they carry the record's scope ("_0_1" for the second anonymous
+        # member of the first one).
+        scope = self._scope(key)
+        units = _UnitNamer(scope)
         aligners = 0
         is_struct = record.kind == "struct"
-        previous_bits = False
         for member, place in zip(record.fields or (), layout.fields, strict=True):
-            # MSVC alignment ctypes has no word for (': 0' after a bit-field, alignas)
-            # becomes a zero-length array with that alignment: no bytes, same effect
-            # on every ABI.
-            if is_struct and place is None and previous_bits:
+            # MSVC placement ctypes has no word for (': 0' after a bit-field,
+            # alignas) becomes a member of no bytes with that alignment (a
+            # zero-length array), the same on every ABI; in a union, ': 0' takes
+            # room, and becomes bytes.
+            aligner = None
+            if place is not None and place.bits == 0:
                 size = self.layouts["x64"].size_align(member.type)[0]
-                fields.append(FieldView(f"_align{aligners}", f"({_UNIT_TYPES[size]} * 0)"))
-                aligners += 1
+                aligner = f"({_UNIT_TYPES[size]} * 0)" if is_struct else f"(c_uint8 * {size})"
             elif is_struct and member.align and place is not None:
-                natural = self.layouts["x64"].size_align(member.type)[1]
-                if member.align > natural:
-                    fields.append(FieldView(f"_align{aligners}", _aligner(member.align)))
-                    aligners += 1
-            previous_bits = member.bits is not None and place is not None
-            if place is None:
+                if member.align > self.layouts["x64"].size_align(member.type)[1]:
+                    aligner = _aligner(member.align)
+            if aligner:
+                fields.append(FieldView(f"_align{scope}_{aligners}", aligner))
+                aligners += 1
+            if place is None or place.bits == 0:
+                units.close()
                 continue
             if member.bits is not None:
                 unit = units.unit_for(place)
                 if unit is not None:
-                    fields.append(FieldView(unit, _UNIT_TYPES[place.size]))
+                    # In a union MSVC gives bit-fields no alignment: bytes, not an int.
+                    unit_type = (
+                        _UNIT_TYPES[place.size] if is_struct else f"(c_uint8 * {place.size})"
+                    )
+                    fields.append(FieldView(unit, unit_type))
                 if member.name:
                     bitfields.append(
                         BitFieldView(
@@ -307,13 +316,15 @@ class _Builder:
                 continue
             units.close()
             if member.name is None:
-                attr = f"_{anon_index}"
-                anon_index += 1
+                target = self.module.resolve(member.type)
+                attr = "_u" + self._scope(target.name)
                 anonymous.append(attr)
                 fields.append(FieldView(attr, self.ctype(member.type)))
                 bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
             else:
                 fields.append(FieldView(member.name, self.ctype(member.type)))
+        if layout.filler:
+            fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
         rules = tuple(
             RuleView(
                 broken_when(r.condition),
@@ -338,6 +349,22 @@ class _Builder:
             bitfields=tuple(bitfields),
             rules=rules,
         )
+
+    def _scope(self, key: str) -> str:
+        """Where a record sits among the anonymous members lifted into one class.
+
+        "" for a record that is not an anonymous member; else its parent's scope
+        plus its own suffix ("_0" for the first anonymous member, "_0_1", ...).
+        """
+        record = self.module.records[key]
+        parent = self.module.records.get(record.parent or "")
+        if parent is None:
+            return ""
+        anonymous = any(
+            f.name is None and isinstance(f.type, ir.Ref) and f.type.name == key
+            for f in parent.fields or ()
+        )
+        return self._scope(parent.key) + key[len(parent.key) :] if anonymous else ""
 
     def _lifted_bitfields(self, type_: ir.Type, prefix: tuple[str, ...]) -> list[BitFieldView]:
         """Bit-fields of an anonymous member, reachable from the parent by path."""
@@ -710,9 +737,10 @@ class Coverage:
 
 
 class _UnitNamer:
-    """Names bit-field units ``_bits0``, ``_bits1``, ... as they open."""
+    """Names bit-field units ``_bits{scope}_0``, ``_bits{scope}_1``, ... as they open."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
         self.count = 0
         self.open_at: tuple[int, int] | None = None
         self.current = ""
@@ -722,7 +750,7 @@ class _UnitNamer:
         if self.open_at == key and place.bit_offset:
             return None
         self.open_at = key
-        self.current = f"_bits{self.count}"
+        self.current = f"_bits{self.scope}_{self.count}"
         self.count += 1
         return self.current
 

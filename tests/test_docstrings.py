@@ -64,6 +64,7 @@ def test_libdxg_documentation_coverage(corpus: Path) -> None:
     assert {"page", "record", "member"} <= set(missing[0])
     assert any(m["member"] == "UserModeSubmission" for m in missing)  # the docs drift
     for record in ("D3DKMT_CREATEALLOCATION", "D3DKMT_LOCK", "D3DKMT_CREATEDEVICE"):
-        assert "Reference: https://learn.microsoft.com/" in result.text.split(
-            f"class {record}(", 1
-        )[1].split('"""', 2)[1]
+        assert (
+            "Reference: https://learn.microsoft.com/"
+            in result.text.split(f"class {record}(", 1)[1].split('"""', 2)[1]
+        )

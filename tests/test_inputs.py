@@ -116,7 +116,7 @@ def test_old_sal_declspec_and_unusual_asserts_are_understood(tmp_path: Path) -> 
         "__checkReturn __drv_maxIRQL(PASSIVE_LEVEL) NTSTATUS APIENTRY OldCall(__inout OLD* p);\n"
         "C_ASSERT(sizeof(OLD) == sizeof(OLD));\n"
         "C_ASSERT(FIELD_OFFSET(OLD, pValues) == 8);\n"
-        "__declspec(deprecated(\"use NewCall\")) NTSTATUS APIENTRY OlderCall(void);\n"
+        '__declspec(deprecated("use NewCall")) NTSTATUS APIENTRY OlderCall(void);\n'
     )
     result, module = _generate(tmp_path, text)
     pointer = result.module.records["_OLD"].fields[1]

@@ -54,7 +54,22 @@ def _compare(header: Path, tmp_path: Path) -> None:
                 want = place.get("offset", (place.get("bit_offset"), place.get("bit_size")))
                 if actual != want:
                     problems.append(f"ctypes {name}.{path}: {actual} != clang {want}")
+                if "bit_size" in place and not _writes_its_bits(cls, path, place):
+                    problems.append(f"ctypes {name}.{path}: writing it sets other bits")
     assert not problems, "\n".join(problems[:40])
+
+
+def _writes_its_bits(cls: type, path: str, place: dict) -> bool:
+    """Setting a bit-field to all ones sets exactly its bits in the record's bytes."""
+    value = cls()
+    *parents, last = path.split(".")
+    holder = value
+    for name in parents:
+        holder = getattr(holder, name)
+    setattr(holder, last, (1 << place["bit_size"]) - 1)
+    raw = int.from_bytes(ctypes.string_at(ctypes.addressof(value), ctypes.sizeof(cls)), "little")
+    expected = ((1 << place["bit_size"]) - 1) << place["bit_offset"]
+    return raw == expected
 
 
 @pytest.mark.parametrize("sdk", ["libdxg", "wine", "reactos"])

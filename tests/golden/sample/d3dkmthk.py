@@ -56,7 +56,10 @@ class _BitField:
     def __get__(self, obj, cls=None):
         if obj is None:
             return self
-        value = (getattr(self._holder(obj), self.path[-1]) >> self.shift) & self.mask
+        unit = getattr(self._holder(obj), self.path[-1])
+        if not isinstance(unit, int):  # a union's unit: bytes, little-endian
+            unit = int.from_bytes(bytes(unit), "little")
+        value = (unit >> self.shift) & self.mask
         if self.signed and value >> (self.bits - 1):
             value -= 1 << self.bits
         return value
@@ -64,9 +67,14 @@ class _BitField:
     def __set__(self, obj, value):
         holder = self._holder(obj)
         unit = getattr(holder, self.path[-1])
-        unit &= ~(self.mask << self.shift)
-        unit |= (int(value) & self.mask) << self.shift
-        setattr(holder, self.path[-1], unit)
+        as_bytes = not isinstance(unit, int)
+        number = int.from_bytes(bytes(unit), "little") if as_bytes else unit
+        number &= ~(self.mask << self.shift)
+        number |= (int(value) & self.mask) << self.shift
+        if as_bytes:
+            unit[:] = number.to_bytes(len(unit), "little")
+        else:
+            setattr(holder, self.path[-1], number)
 
     def bit_offset(self, cls):
         """Offset in bits from the start of ``cls``."""
@@ -239,10 +247,10 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
     """
 
     _layout_ = "ms"
-    AssumeNotInUse = _BitField(("_bits0",), 0, 1)
-    SynchronousDestroy = _BitField(("_bits0",), 1, 1)
-    Reserved = _BitField(("_bits0",), 2, 29)
-    SystemUseOnly = _BitField(("_bits0",), 31, 1)
+    AssumeNotInUse = _BitField(("_bits_0_0_0",), 0, 1)
+    SynchronousDestroy = _BitField(("_bits_0_0_0",), 1, 1)
+    Reserved = _BitField(("_bits_0_0_0",), 2, 29)
+    SystemUseOnly = _BitField(("_bits_0_0_0",), 31, 1)
 
     def validate(self):
         """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0_0; raise ValidationError listing every broken one."""
@@ -269,11 +277,11 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
     """
 
     _layout_ = "ms"
-    _anonymous_ = ("_0",)
-    AssumeNotInUse = _BitField(("_0", "_bits0"), 0, 1)
-    SynchronousDestroy = _BitField(("_0", "_bits0"), 1, 1)
-    Reserved = _BitField(("_0", "_bits0"), 2, 29)
-    SystemUseOnly = _BitField(("_0", "_bits0"), 31, 1)
+    _anonymous_ = ("_u_0_0",)
+    AssumeNotInUse = _BitField(("_u_0_0", "_bits_0_0_0"), 0, 1)
+    SynchronousDestroy = _BitField(("_u_0_0", "_bits_0_0_0"), 1, 1)
+    Reserved = _BitField(("_u_0_0", "_bits_0_0_0"), 2, 29)
+    SystemUseOnly = _BitField(("_u_0_0", "_bits_0_0_0"), 31, 1)
 
     def validate(self):
         """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0; raise ValidationError listing every broken one."""
@@ -300,11 +308,11 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
     """
 
     _layout_ = "ms"
-    _anonymous_ = ("_0",)
-    AssumeNotInUse = _BitField(("_0", "_0", "_bits0"), 0, 1)
-    SynchronousDestroy = _BitField(("_0", "_0", "_bits0"), 1, 1)
-    Reserved = _BitField(("_0", "_0", "_bits0"), 2, 29)
-    SystemUseOnly = _BitField(("_0", "_0", "_bits0"), 31, 1)
+    _anonymous_ = ("_u_0",)
+    AssumeNotInUse = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 0, 1)
+    SynchronousDestroy = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 1, 1)
+    Reserved = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 2, 29)
+    SystemUseOnly = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 31, 1)
 
     def validate(self):
         """Check the rules for D3DKMT_DESTROYALLOCATIONFLAGS; raise ValidationError listing every broken one."""
@@ -450,16 +458,16 @@ PFND3DKMT_DESTROYALLOCATION = _callback(
 
 # Members, each record after the records it holds by value
 _D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
-    ("_bits0", c_uint32),
+    ("_bits_0_0_0", c_uint32),
 ]
 
 _D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
-    ("_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
+    ("_u_0_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
     ("Value", c_uint32),
 ]
 
 D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
-    ("_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
+    ("_u_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
 ]
 
 D3DKMT_DESTROYALLOCATION._fields_ = [
