@@ -50,6 +50,7 @@ class RecordLayout:
     align: int
     fields: tuple[FieldLayout | None, ...]
     filler: int = 0  # bytes an empty record gets that no member accounts for
+    required: int = 1  # alignment demanded by alignas inside, which pack cannot lower
 
 
 class Layout:
@@ -111,11 +112,19 @@ class Layout:
             if rec.fields is not None
         }
 
+    def required_align(self, type_: ir.Type) -> int:
+        """Alignment a type demands through ``alignas`` inside it; ``#pragma pack``
+        does not lower it (MSVC's "required alignment")."""
+        type_ = self.module.resolve(type_)
+        while isinstance(type_, ir.Array):
+            type_ = self.module.resolve(type_.elem)
+        if isinstance(type_, ir.Ref) and type_.kind == "record":
+            return self.record(type_.name).required
+        return 1
+
     def _member_align(self, record: ir.Record, field: ir.Field, natural: int) -> int:
         align = min(natural, record.pack) if record.pack else natural
-        if field.align:
-            align = max(align, field.align)
-        return align
+        return max(align, field.align or 1, self.required_align(field.type))
 
     def _lay_out(self, record: ir.Record) -> RecordLayout:
         assert record.fields is not None
@@ -171,7 +180,10 @@ class Layout:
         total = _round_up(size if is_union else offset, max_align)
         # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them.
         filler = 4 if total == 0 else 0
-        return RecordLayout(total + filler, max_align, tuple(placed), filler)
+        required = max(
+            [1] + [max(f.align or 1, self.required_align(f.type)) for f in record.fields]
+        )
+        return RecordLayout(total + filler, max_align, tuple(placed), filler, required)
 
     def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:
         """Every member as ``(path, byte offset, bit offset, bit size)``.

@@ -16,7 +16,7 @@ import jinja2
 
 from . import ir
 from .docs import DocIndex, DocMember, DocPage, wrap_text
-from .layout import Layout
+from .layout import ABIS, FieldLayout, Layout, RecordLayout
 from .rules import Rule
 
 _CTYPES = {
@@ -126,6 +126,7 @@ class RecordView:
     rules: tuple[RuleView, ...]
     members: tuple[StubMember, ...] = ()
     todo: tuple[str, ...] = ()
+    align: int | None = None
     opaque: bool = False
 
 
@@ -277,21 +278,18 @@ class _Builder:
         units = _UnitNamer(scope)
         aligners = 0
         is_struct = record.kind == "struct"
-        for member, place in zip(record.fields or (), layout.fields, strict=True):
-            # MSVC placement ctypes has no word for (': 0' after a bit-field,
-            # alignas) becomes a member of no bytes with that alignment (a
-            # zero-length array), the same on every ABI; in a union, ': 0' takes
-            # room, and becomes bytes.
-            aligner = None
-            if place is not None and place.bits == 0:
-                size = self.layouts["x64"].size_align(member.type)[0]
-                aligner = f"({_UNIT_TYPES[size]} * 0)" if is_struct else f"(c_uint8 * {size})"
-            elif is_struct and member.align and place is not None:
-                if member.align > self.layouts["x64"].size_align(member.type)[1]:
-                    aligner = _aligner(member.align)
+        per_abi = {abi: self.layouts[abi].record(key) for abi in ABIS}
+        ends = dict.fromkeys(ABIS, 0)  # where the previous member ends, per ABI
+        members = zip(record.fields or (), layout.fields, strict=True)
+        for index, (member, place) in enumerate(members):
+            aligner = self._aligner(record, member, place, per_abi, index, ends)
             if aligner:
                 fields.append(FieldView(f"_align{scope}_{aligners}", aligner))
                 aligners += 1
+            if place is not None and is_struct:
+                for abi in ABIS:  # a ': 0' moves the end to its aligned offset
+                    there = per_abi[abi].fields[index]
+                    ends[abi] = max(ends[abi], there.offset + there.size)
             if place is None or place.bits == 0:
                 units.close()
                 continue
@@ -325,6 +323,17 @@ class _Builder:
                 fields.append(FieldView(member.name, self.ctype(member.type)))
         if layout.filler:
             fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
+        # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
+        # alignas: pad the tail to MSVC's size (and ask 3.13+ for the alignment).
+        align_attr = None
+        if record.pack and layout.align > record.pack:
+            align_attr = layout.align
+            if is_struct:
+                tails = {abi: per_abi[abi].size - _round_up(ends[abi], record.pack) for abi in ABIS}
+            else:
+                tails = {abi: per_abi[abi].size for abi in ABIS}
+            if any(tails.values()):
+                fields.append(FieldView(f"_tail{scope}", _bytes_by_abi(tails)))
         rules = tuple(
             RuleView(
                 broken_when(r.condition),
@@ -344,11 +353,62 @@ class _Builder:
             members=members,
             todo=todo,
             pack=record.pack,
+            align=align_attr,
             anonymous=tuple(anonymous),
             fields=tuple(fields),
             bitfields=tuple(bitfields),
             rules=rules,
         )
+
+    def _aligner(
+        self,
+        record: ir.Record,
+        member: ir.Field,
+        place: FieldLayout | None,
+        per_abi: Mapping[str, RecordLayout],
+        index: int,
+        ends: Mapping[str, int],
+    ) -> str | None:
+        """A made-up member giving MSVC placement ctypes has no word for, or None.
+
+        ': 0' after a bit-field: a zero-length array of its type (in a union, its
+        bytes). alignas above what ctypes would give: a zero-length array with
+        that alignment, the same on every ABI; under #pragma pack, which caps
+        that too, the padding bytes themselves, per ABI.
+        """
+        if place is None:
+            return None
+        engine = self.layouts["x64"]
+        if place.bits == 0:
+            size = engine.size_align(member.type)[0]
+            return (
+                f"({_UNIT_TYPES[size]} * 0)" if record.kind == "struct" else f"(c_uint8 * {size})"
+            )
+        if member.bits is not None:
+            return None
+        required = max(member.align or 1, engine.required_align(member.type))
+        have = self._ctypes_align(member.type)
+        if record.pack:
+            have = min(have, record.pack)
+        if required <= have:
+            return None
+        if not record.pack or required <= record.pack:
+            return _aligner(required)
+        if record.kind == "union":
+            return None  # offsets are 0; the tail padding gives the size
+        return _bytes_by_abi({abi: per_abi[abi].fields[index].offset - ends[abi] for abi in ABIS})
+
+    def _ctypes_align(self, type_: ir.Type) -> int:
+        """The alignment ctypes gives a member of this type in our classes (x64)."""
+        engine = self.layouts["x64"]
+        target = self.module.resolve(type_)
+        while isinstance(target, ir.Array):
+            target = self.module.resolve(target.elem)
+        if isinstance(target, ir.Ref) and target.kind == "record":
+            record = self.module.records[target.name]
+            align = engine.record(target.name).align
+            return min(align, record.pack) if record.pack else align
+        return engine.size_align(target)[1]
 
     def _scope(self, key: str) -> str:
         """Where a record sits among the anonymous members lifted into one class.
@@ -803,6 +863,17 @@ def _comment_lines(text: str) -> str:
         return ""
     wrapped = wrap_text(" ".join(text.split()), DOC_WIDTH - 10)
     return "\n".join(("# " + line).rstrip() for line in wrapped.splitlines())
+
+
+def _round_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
+def _bytes_by_abi(counts: Mapping[str, int]) -> str:
+    """A byte array whose length may differ per ABI (chosen when the module loads)."""
+    if len(set(counts.values())) == 1:
+        return f"(c_uint8 * {counts['x64']})"
+    return f'(c_uint8 * ({counts["x64"]} if _ABI == "x64" else {counts["x86"]}))'
 
 
 def _aligner(align: int) -> str:
