@@ -117,7 +117,9 @@ def _stuck_token(parser: c_parser.CParser) -> tuple[Loc | None, str | None]:
         return None, None
     if tok is None:
         return None, None
-    loc = Loc(file_name(tok.filename), tok.lineno or 0, tok.column or 0)
+    # pycparser 3.12 tokens carry their file; 3.11's leave it to the lexer.
+    file = getattr(tok, "filename", None) or getattr(parser.clex, "filename", None)
+    loc = Loc(file_name(file), getattr(tok, "lineno", 0) or 0, getattr(tok, "column", 0) or 0)
     return loc, tok.value if tok.type == "ID" else None
 
 
