@@ -84,7 +84,7 @@ class _Deriver:
         self.docs = docs
         self.public = module.record_names()
         self.constants = {c.name: c.value for c in module.constants}
-        # The names render.py gives the IntEnum classes: the first typedef, else the key.
+        # The IntEnum classes' names (the first typedef, else the key), as rendered.
         self.enum_names = module.enum_names()
 
     def page_of(self, key: str) -> DocPage | None:

@@ -403,9 +403,7 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
         """Check the rules for D3DKMT_DESTROYALLOCATION2; raise ValidationError listing every broken one."""
         errors = []
         # SAL _Field_size_(AllocationCount) at d3dkmthk.h:66
-        if (
-            not (self.AllocationCount <= 0 or bool(self.phAllocationList))
-        ):
+        if self.AllocationCount > 0 and (not self.phAllocationList):
             errors.append(("D3DKMT_DESTROYALLOCATION2", "phAllocationList", "must not be NULL when AllocationCount > 0"))
         # reserved member Reserved at d3dkmthk.h:47
         if self.Flags.Reserved != 0:

@@ -1,0 +1,243 @@
+"""How a record becomes the body of a ctypes class that MSVC would lay out the same.
+
+``_fields_`` with a unit integer for each run of bit-fields, and made-up members
+(aligners, padding) where MSVC places a member in a way ctypes has no word for;
+the anonymous members ctypes lifts into the class; the bit-field accessors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import ir
+from .layout import ABIS, FieldLayout, Layout, RecordLayout
+from .spelling import Spelling
+from .views import BitFieldView, FieldView
+
+_UNIT_TYPES = {1: "c_uint8", 2: "c_uint16", 4: "c_uint32", 8: "c_uint64"}
+_SIGNED_KINDS = {"char", "int8", "int16", "int32", "int64", "intptr"}
+
+
+@dataclass(frozen=True, slots=True)
+class ClassBody:
+    """What a record's class declares: ``_anonymous_``, ``_fields_``, bit-fields, alignment.
+
+    ``align`` is the alignment to ask 3.13+ for, where ``#pragma pack`` keeps
+    ctypes below MSVC's; else None.
+    """
+
+    anonymous: tuple[str, ...]
+    fields: tuple[FieldView, ...]
+    bitfields: tuple[BitFieldView, ...]
+    align: int | None
+
+
+class RecordClasses:
+    """Builds the class bodies of one module's records, each once."""
+
+    def __init__(
+        self, module: ir.Module, layouts: Mapping[str, Layout], spelling: Spelling
+    ) -> None:
+        self.module = module
+        self.layouts = layouts
+        self.spelling = spelling
+        self._bodies: dict[str, ClassBody] = {}
+
+    def body(self, key: str) -> ClassBody:
+        """The class body of a defined record."""
+        if key not in self._bodies:
+            self._bodies[key] = self._body(key)
+        return self._bodies[key]
+
+    def _body(self, key: str) -> ClassBody:
+        record = self.module.records[key]
+        anonymous: list[str] = []
+        fields: list[FieldView] = []
+        bitfields: list[BitFieldView] = []
+        layout = self.layouts["x64"].record(key)
+        # ctypes copies the members of an anonymous member into its parent, so the
+        # names we make up must be unique across the parent and everything lifted
+        # into it: they carry the record's scope ("_0_1" for the second anonymous
+        # member of the first one).
+        scope = self._scope(key)
+        units = _UnitNamer(scope)
+        aligners = 0
+        is_struct = record.kind == "struct"
+        per_abi = {abi: self.layouts[abi].record(key) for abi in ABIS}
+        ends = dict.fromkeys(ABIS, 0)  # where the previous member ends, per ABI
+        members = zip(record.fields or (), layout.fields, strict=True)
+        for index, (member, place) in enumerate(members):
+            aligner = self._aligner(record, member, place, per_abi, index, ends)
+            if aligner:
+                fields.append(FieldView(f"_align{scope}_{aligners}", aligner))
+                aligners += 1
+            if place is not None and is_struct:
+                for abi in ABIS:  # a ': 0' moves the end to its aligned offset
+                    there = per_abi[abi].fields[index]
+                    ends[abi] = max(ends[abi], there.offset + there.size)
+            if place is None or place.bits == 0:
+                units.close()
+                continue
+            if member.bits is not None:
+                unit = units.unit_for(place)
+                if unit is not None:
+                    # In a union MSVC gives bit-fields no alignment: bytes, not an int.
+                    unit_type = (
+                        _UNIT_TYPES[place.size] if is_struct else f"(c_uint8 * {place.size})"
+                    )
+                    fields.append(FieldView(unit, unit_type))
+                if member.name:
+                    bitfields.append(
+                        BitFieldView(
+                            member.name,
+                            (units.current,),
+                            place.bit_offset or 0,
+                            member.bits,
+                            self._is_signed(member.type),
+                        )  # fmt: skip
+                    )
+                continue
+            units.close()
+            if member.name is None:
+                target = self.module.resolve(member.type)
+                attr = "_u" + self._scope(target.name)
+                anonymous.append(attr)
+                fields.append(FieldView(attr, self.spelling.ctype(member.type)))
+                bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
+            else:
+                fields.append(FieldView(member.name, self.spelling.ctype(member.type)))
+        if layout.filler:
+            fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
+        # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
+        # alignas: pad the tail to MSVC's size (and ask 3.13+ for the alignment).
+        align_attr = None
+        if record.pack and layout.align > record.pack:
+            align_attr = layout.align
+            if is_struct:
+                tails = {abi: per_abi[abi].size - _round_up(ends[abi], record.pack) for abi in ABIS}
+            else:
+                tails = {abi: per_abi[abi].size for abi in ABIS}
+            if any(tails.values()):
+                fields.append(FieldView(f"_tail{scope}", _bytes_by_abi(tails)))
+        return ClassBody(tuple(anonymous), tuple(fields), tuple(bitfields), align_attr)
+
+    def _aligner(
+        self,
+        record: ir.Record,
+        member: ir.Field,
+        place: FieldLayout | None,
+        per_abi: Mapping[str, RecordLayout],
+        index: int,
+        ends: Mapping[str, int],
+    ) -> str | None:
+        """A made-up member giving MSVC placement ctypes has no word for, or None.
+
+        ': 0' after a bit-field: a zero-length array of its type (in a union, its
+        bytes). alignas above what ctypes would give: a zero-length array with
+        that alignment, the same on every ABI; under #pragma pack, which caps
+        that too, the padding bytes themselves, per ABI.
+        """
+        if place is None:
+            return None
+        engine = self.layouts["x64"]
+        if place.bits == 0:
+            size = engine.size_align(member.type)[0]
+            return (
+                f"({_UNIT_TYPES[size]} * 0)" if record.kind == "struct" else f"(c_uint8 * {size})"
+            )
+        if member.bits is not None:
+            return None
+        required = max(member.align or 1, engine.required_align(member.type))
+        have = self._ctypes_align(member.type)
+        if record.pack:
+            have = min(have, record.pack)
+        if required <= have:
+            return None
+        if not record.pack or required <= record.pack:
+            return _aligner(required)
+        if record.kind == "union":
+            return None  # offsets are 0; the tail padding gives the size
+        return _bytes_by_abi({abi: per_abi[abi].fields[index].offset - ends[abi] for abi in ABIS})
+
+    def _ctypes_align(self, type_: ir.Type) -> int:
+        """The alignment ctypes gives a member of this type in our classes (x64)."""
+        engine = self.layouts["x64"]
+        target = self.module.resolve(type_)
+        while isinstance(target, ir.Array):
+            target = self.module.resolve(target.elem)
+        if isinstance(target, ir.Ref) and target.kind == "record":
+            record = self.module.records[target.name]
+            align = engine.record(target.name).align
+            return min(align, record.pack) if record.pack else align
+        return engine.size_align(target)[1]
+
+    def _scope(self, key: str) -> str:
+        """Where a record sits among the anonymous members lifted into one class.
+
+        "" for a record that is not an anonymous member; else its parent's scope
+        plus its own suffix ("_0" for the first anonymous member, "_0_1", ...).
+        """
+        record = self.module.records[key]
+        parent = self.module.records.get(record.parent or "")
+        if parent is None:
+            return ""
+        anonymous = any(
+            f.name is None and isinstance(f.type, ir.Ref) and f.type.name == key
+            for f in parent.fields or ()
+        )
+        return self._scope(parent.key) + key[len(parent.key) :] if anonymous else ""
+
+    def _lifted_bitfields(self, type_: ir.Type, prefix: tuple[str, ...]) -> list[BitFieldView]:
+        """Bit-fields of an anonymous member, reachable from the parent by path."""
+        lifted = [
+            BitFieldView(b.name, prefix + b.path, b.shift, b.bits, b.signed)
+            for b in self.body(self.module.resolve(type_).name).bitfields
+        ]
+        return lifted
+
+    def _is_signed(self, type_: ir.Type) -> bool:
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return True
+        return isinstance(resolved, ir.Prim) and resolved.kind in _SIGNED_KINDS
+
+
+class _UnitNamer:
+    """Names bit-field units ``_bits{scope}_0``, ``_bits{scope}_1``, ... as they open."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self.count = 0
+        self.open_at: tuple[int, int] | None = None
+        self.current = ""
+
+    def unit_for(self, place) -> str | None:  # noqa: ANN001
+        key = (place.offset, place.size)
+        if self.open_at == key and place.bit_offset:
+            return None
+        self.open_at = key
+        self.current = f"_bits{self.scope}_{self.count}"
+        self.count += 1
+        return self.current
+
+    def close(self) -> None:
+        self.open_at = None
+
+
+def _round_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
+def _bytes_by_abi(counts: Mapping[str, int]) -> str:
+    """A byte array whose length may differ per ABI (chosen when the module loads)."""
+    if len(set(counts.values())) == 1:
+        return f"(c_uint8 * {counts['x64']})"
+    return f'(c_uint8 * ({counts["x64"]} if _ABI == "x64" else {counts["x86"]}))'
+
+
+def _aligner(align: int) -> str:
+    """A zero-length array whose alignment is ``align``."""
+    if align in _UNIT_TYPES:
+        return f"({_UNIT_TYPES[align]} * 0)"
+    return f"(_aligned({align}) * 0)"

@@ -1,0 +1,268 @@
+"""The docstrings of records, enums, functions and callback types, and their coverage.
+
+Text comes from the matched reference page first, then the header's comments;
+``Coverage`` counts which of the two each declaration got and lists the page
+members and pages that match nothing (the ``--report-json`` document).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from . import ir
+from .docs import DocIndex, DocMember, DocPage, wrap_text
+from .layout import Layout
+from .spelling import Spelling
+from .views import StubMember
+
+DOC_WIDTH = 79
+
+
+class Coverage:
+    """How much of the output got documentation, and what did not match."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {}
+        self.mismatches: list[dict[str, str]] = []
+        self.used_pages: set[str] = set()
+
+    def count(self, kind: str, source: str) -> None:
+        bucket = self.counts.setdefault(kind, {"total": 0, "page": 0, "comment": 0, "none": 0})
+        bucket["total"] += 1
+        bucket[source] += 1
+
+    def mismatch(self, page: str, record: str, member: str) -> None:
+        self.mismatches.append(
+            {"page": page, "record": record, "member": member,
+             "problem": "the page documents a member the header does not have"}
+        )  # fmt: skip
+
+    def report(self, docs: DocIndex) -> dict:
+        """The ``--report-json`` document."""
+        unmatched = [
+            {"page": p.file, "api_name": ", ".join(p.api_names),
+             "problem": "the page matches no declaration"}
+            for p in docs.pages if p.file not in self.used_pages
+        ]  # fmt: skip
+        return {"counts": self.counts, "mismatches": self.mismatches + unmatched}
+
+
+class Docstrings:
+    """Writes the docstrings of one module, counting their sources in ``coverage``."""
+
+    def __init__(
+        self,
+        module: ir.Module,
+        layouts: Mapping[str, Layout],
+        docs: DocIndex,
+        spelling: Spelling,
+        coverage: Coverage,
+    ) -> None:
+        self.module = module
+        self.layouts = layouts
+        self.docs = docs
+        self.spelling = spelling
+        self.coverage = coverage
+
+    # -- records -----------------------------------------------------------------------
+    def record_doc(self, key: str, name: str) -> tuple[str, tuple[StubMember, ...]]:
+        """A record's docstring, and its members as the .pyi stub shows them."""
+        record = self.module.records[key]
+        page = self.docs.find(name) or (self.docs.find(record.tag) if record.tag else None)
+        parts: list[str] = []
+        if page and page.description:
+            parts.append(wrap_text(page.description, DOC_WIDTH - 4))
+        elif record.comment:
+            parts.append(wrap_text(record.comment, DOC_WIDTH - 4))
+        else:
+            parts.append(f"The {name} {record.kind}.")
+        page_members = {m.name: m for m in page.members} if page else {}
+        entries = []
+        counted = record.parent is None
+        paths = set()
+        member_docs: list[StubMember] = []
+        for path, member in self._documented_members(key, page_members):
+            paths.add(path)
+            body, source = self._member_text(member, page_members.get(path))
+            entries.append(self._member_entry(path, member, body))
+            if "." not in path:
+                member_docs.append(StubMember(path, self.spelling.py_type(member), body))
+            if counted:
+                self.coverage.count("members", source)
+                if page:
+                    self.coverage.count("paged_members", source)
+        if counted:
+            self.coverage.count("records", "page" if page and page.description else
+                                "comment" if record.comment else "none")  # fmt: skip
+        if counted and page:
+            self.coverage.count("paged_records", "page" if page.description else "none")
+            self.coverage.used_pages.add(page.file)
+            layout_paths = {p for p, *_ in self.layouts["x64"].paths(key)} | paths
+            for doc_member in page.members:
+                if doc_member.name not in layout_paths:
+                    self.coverage.mismatch(page.file, name, doc_member.name)
+        if entries:
+            parts.append("Attributes:\n" + "\n".join(entries))
+        tail = []
+        if page:
+            tail.append(f"Reference: {page.url}")
+        tail.append(f"Declared at: {record.loc.file}:{record.loc.line}")
+        parts.append("\n".join(tail))
+        return "\n\n".join(parts), tuple(member_docs)
+
+    def _documented_members(
+        self, key: str, page_members: Mapping[str, DocMember]
+    ) -> list[tuple[str, ir.Field]]:
+        """The record's members, plus members of named nested records the page documents.
+
+        Pages write ``Flags.Primary`` for a member of a flags record the struct
+        holds; those entries go under their dotted path.
+        """
+        found: list[tuple[str, ir.Field]] = []
+        for path, member in self._doc_members(key, ""):
+            found.append((path, member))
+            target = self.module.resolve(member.type)
+            if not (isinstance(target, ir.Ref) and target.kind == "record"):
+                continue
+            if self.module.records[target.name].parent is not None:
+                continue  # inline records are already listed
+            prefix = path + "."
+            if any(name.startswith(prefix) for name in page_members):
+                nested = self._doc_members(target.name, prefix)
+                found.extend((p, m) for p, m in nested if p in page_members)
+        return found
+
+    def _doc_members(self, key: str, prefix: str) -> list[tuple[str, ir.Field]]:
+        """Members worth a line: lifted anonymous ones, and inline nested records' members."""
+        found: list[tuple[str, ir.Field]] = []
+        for member in self.module.records[key].fields or ():
+            target = self.module.resolve(member.type)
+            inline = (
+                isinstance(target, ir.Ref)
+                and target.kind == "record"
+                and self.module.records[target.name].parent is not None
+            )
+            if member.name is None:
+                if inline:
+                    found.extend(self._doc_members(target.name, prefix))
+                continue
+            found.append((prefix + member.name, member))
+            if inline:
+                found.extend(self._doc_members(target.name, prefix + member.name + "."))
+        return found
+
+    def _member_text(self, member: ir.Field, doc: DocMember | None) -> tuple[str, str]:
+        """A member's ``[direction] text`` (page first, then header comment) and its source."""
+        direction = doc.direction if doc else None
+        text = doc.text if doc and doc.text else ""
+        source = "page" if text else "comment" if member.comment else "none"
+        if not text and member.comment:
+            comment_direction, text = member.comment_direction()
+            direction = direction or comment_direction
+        return (f"[{direction}] " if direction else "") + text, source
+
+    def _member_entry(self, path: str, member: ir.Field, body: str) -> str:
+        """One member's lines in the ``Attributes:`` section."""
+        ctype = self.spelling.c_spelling(member.type)
+        if member.bits is not None:
+            ctype += f" : {member.bits}"
+        head = f"    {path} ({ctype}):"
+        if not body:
+            return head
+        return head + "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        ")
+
+    # -- enums -------------------------------------------------------------------------
+    def enum_doc(self, name: str, enum: ir.Enum) -> str:
+        """An IntEnum's docstring: description, then each member's value and text."""
+        page = self.docs.find(name) or (self.docs.find(enum.tag) if enum.tag else None)
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"The {name} enumeration."]
+        page_members = {m.name: m for m in page.members} if page else {}
+        lines = []
+        self.coverage.count("enums", "page" if page else "none")
+        if page:
+            self.coverage.used_pages.add(page.file)
+        for item in enum.members:
+            doc = page_members.get(item.name)
+            text = doc.text if doc and doc.text else item.comment
+            self.coverage.count("enum_values", "page" if doc and doc.text else
+                                "comment" if item.comment else "none")  # fmt: skip
+            lines.append(f"    {item.name} ({item.value}):")
+            if text:
+                lines.append(wrap_text(text, DOC_WIDTH - 8, indent="        "))
+        if lines:
+            parts.append("Members:\n" + "\n".join(lines))
+        tail = [f"Reference: {page.url}"] if page else []
+        tail.append(f"Declared at: {enum.loc.file}:{enum.loc.line}")
+        parts.append("\n".join(tail))
+        return "\n\n".join(parts)
+
+    # -- functions and callback types --------------------------------------------------
+    def function_doc(self, function: ir.Function) -> tuple[tuple[str, ...], str]:
+        """A function's parameter names and docstring, from its page."""
+        page = self._page_for("functions", function.name)
+        return self._callable_doc(function.name, function.ret, function.params,
+                                  function.loc, page)  # fmt: skip
+
+    def callback_doc(self, typedef: ir.Typedef, func: ir.FuncType) -> str:
+        """The docstring of a callback type (``PFND3DKMT_*``), from its ``nc-`` page."""
+        page = self._page_for("callbacks", typedef.name)
+        return self._callable_doc(typedef.name, func.ret, func.params, typedef.loc, page)[1]
+
+    def _page_for(self, kind: str, name: str) -> DocPage | None:
+        page = self.docs.find(name)
+        self.coverage.count(kind, "page" if page else "none")
+        if page:
+            self.coverage.used_pages.add(page.file)
+        return page
+
+    def _callable_doc(
+        self,
+        name: str,
+        ret: ir.Type,
+        params: Sequence[ir.Param],
+        loc: ir.Loc,
+        page: DocPage | None,
+    ) -> tuple[tuple[str, ...], str]:
+        """Parameter names (C's, else the page's) and the docstring of a function."""
+        page_params = list(page.members) if page else []
+        names = []
+        for index, param in enumerate(params):
+            if param.name:
+                names.append(param.name)
+            elif index < len(page_params):
+                names.append(page_params[index].name)
+            else:
+                names.append(f"arg{index}")
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{name}."]
+        lines = []
+        for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
+            doc = page_params[index] if index < len(page_params) else None
+            sal = " ".join(param.annotations)
+            direction = doc.direction if doc and doc.direction else _sal_direction(sal)
+            text = doc.text if doc else ""
+            head = f"    {param_name} ({self.spelling.c_spelling(param.type)}):"
+            body = (f"[{direction}] " if direction else "") + text
+            if body:
+                head += "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        ")
+            lines.append(head)
+        if lines:
+            parts.append("Args:\n" + "\n".join(lines))
+        returns = page.returns if page and page.returns else ""
+        parts.append(
+            f"Returns:\n    {self.spelling.c_spelling(ret)}"
+            + ("\n" + wrap_text(returns, DOC_WIDTH - 8, indent="        ") if returns else "")
+        )
+        tail = [f"Reference: {page.url}"] if page else []
+        tail.append(f"Declared at: {loc.file}:{loc.line}")
+        parts.append("\n".join(tail))
+        return tuple(names), "\n\n".join(parts)
+
+
+def _sal_direction(sal: str) -> str | None:
+    if "_Inout" in sal:
+        return "in, out"
+    if "_In_" in sal or sal.startswith("_In"):
+        return "in"
+    if "_Out" in sal:
+        return "out"
+    return None
