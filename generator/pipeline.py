@@ -93,6 +93,8 @@ def build(options: Options) -> Result:
     diagnostics = Diagnostics()
     defines = dict(options.defines)
     pp = preprocess(options.header, abi="x64", include_dirs=options.include_dirs, defines=defines)
+    for loc, message in pp.warnings:
+        diagnostics.warn(loc, message)
     parsed = parse(pp.text, diagnostics)
     module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
     checks = list(module.size_checks)

@@ -87,6 +87,7 @@ class Preprocessed:
     comments: Mapping[tuple[str, int], str]
     macros: tuple[MacroDef, ...]
     header_files: tuple[str, ...]
+    warnings: tuple[tuple[Loc, str], ...] = ()
 
 
 def prelude_text() -> str:
@@ -127,6 +128,7 @@ class _Preprocessor(pcpp.Preprocessor):
         self.compress = 0
         self.comments: dict[tuple[str, int], list[str]] = {}
         self.errors: list[GeneratorError] = []
+        self.warnings: list[tuple[Loc, str]] = []
         self.files_read: list[str] = []
 
     def name_of(self, source: str | None) -> str:
@@ -149,6 +151,15 @@ class _Preprocessor(pcpp.Preprocessor):
         if not is_malformed and Path(includepath).name.lower() in SYSTEM_HEADERS:
             raise OutputDirective(pcpp.Action.IgnoreAndRemove)
         directive = self.lastdirective
+        where = Loc(self.name_of(directive.source), directive.lineno or 0)
+        if is_system_include and not is_malformed:
+            # Another system header: go on without it; what it would have declared
+            # shows up as undeclared names (warned about, made opaque).
+            self.warnings.append(
+                (where, f"system header <{includepath}> not found; going on without it "
+                 "(add its folder with -I DIR to read it)")
+            )  # fmt: skip
+            raise OutputDirective(pcpp.Action.IgnoreAndRemove)
         self.on_error(
             directive.source,
             directive.lineno,
@@ -224,6 +235,7 @@ def preprocess(
         comments={key: " ".join(parts) for key, parts in pp.comments.items()},
         macros=_user_macros(pp),
         header_files=header_files,
+        warnings=tuple(pp.warnings),
     )
 
 
