@@ -68,7 +68,10 @@ def test_constants_with_casts_shifts_fourcc_and_negatives(tmp_path: Path) -> Non
     assert module.NEGATIVE == -5
     assert module.E_FOURCC == 0x31545844
     assert module.E_BIG == -1 and module.E_NEXT == 0  # MSVC: enumerators are ints
-    assert module.GUID_X == "EA5C6870-E93C-4588-BEF1-FEC42FC9429A"
+    guid = module.GUID_X
+    assert (guid.Data1, guid.Data2, guid.Data3) == (0xEA5C6870, 0xE93C, 0x4588)
+    assert bytes(guid.Data4) == bytes.fromhex("BEF1FEC42FC9429A")
+    assert module._GUID_TEXT["GUID_X"] == "EA5C6870-E93C-4588-BEF1-FEC42FC9429A"
 
 
 def test_interface_version_selects_branches_and_is_in_the_banner(tmp_path: Path) -> None:
