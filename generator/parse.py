@@ -81,8 +81,9 @@ def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> di
 
     All candidates go through one parse; should that fail, each is tried alone.
     """
-    candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
-    prefix = "".join(f"typedef int {name};\n" for name in typedef_names)
+    type_names = set(typedef_names)
+    candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in type_names]
+    prefix = _typedefs_used(" ".join(m.body for m in candidates), typedef_names)
     parser = c_parser.CParser()
 
     def unit(items: Sequence[MacroDef]) -> str:
@@ -90,8 +91,7 @@ def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> di
 
     try:
         tree = parser.parse(unit(candidates), "<macros>")
-        decls = tree.ext[len(typedef_names) :]
-        return {d.name: d.init for d in decls}
+        return {d.name: d.init for d in tree.ext if isinstance(d, c_ast.Decl)}
     except c_parser.ParseError:
         pass
     result: dict[str, c_ast.Node] = {}
@@ -136,9 +136,15 @@ def parse_size_asserts(text: str, typedef_names: Sequence[str]) -> list[c_ast.Ty
             wanted.append(f'#line {line_no} "{file}"\n{lines[index]}\n')
     if not wanted:
         return []
-    prefix = "".join(f"typedef int {name};\n" for name in typedef_names)
+    prefix = _typedefs_used("".join(wanted), typedef_names)
     tree = c_parser.CParser().parse(prefix + "".join(wanted), "<asserts>")
     return [node for node in tree.ext if getattr(node, "name", None) == "__C_ASSERT__"]
+
+
+def _typedefs_used(text: str, typedef_names: Sequence[str]) -> str:
+    """Declarations of the typedef names ``text`` uses, so that casts parse."""
+    words = set(re.findall(r"[A-Za-z_]\w*", text))
+    return "".join(f"typedef int {name};\n" for name in typedef_names if name in words)
 
 
 def _split_error(text: str) -> tuple[Loc | None, str]:
