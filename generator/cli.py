@@ -127,6 +127,7 @@ def _options(args: argparse.Namespace, argv: Sequence[str]) -> Options:
         rules=rules,
         keep_going=args.keep_going,
         command=_command_line(args, argv),
+        parallel=True,
     )
 
 

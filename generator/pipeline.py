@@ -6,15 +6,18 @@ anything; ``cli.py`` decides what to write.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ir
 from .derive import derive_rules, merge_rules, requirement_stubs, rules_report, rules_summary
 from .docs import DocIndex, load_docs
-from .errors import Diagnostics
+from .errors import Diagnostics, GeneratorError, Loc
 from .layout import ABIS, Layout, layout_json, layouts
 from .lower import lower, size_checks
 from .parse import parse, parse_size_asserts
@@ -38,6 +41,9 @@ class Options:
     rules: tuple[Path, ...] | None = None  # None: the shipped rules
     keep_going: bool = False
     command: str = "d3dkmt-codegen generate"
+    # Read the reference pages in a second process while the header is parsed
+    # (the CLI does; library callers may not want a child process).
+    parallel: bool = False
 
 
 @dataclass
@@ -90,6 +96,14 @@ def build(options: Options) -> Result:
         result = build(Options(Path("d3dkmthk.h"), docs=(Path("docs/d3dkmthk"),)))
         result.text  # the Python module
     """
+    pages = _PageReader(options.docs, options.parallel)
+    try:
+        return _build(options, pages)
+    finally:
+        pages.close()
+
+
+def _build(options: Options, pages: _PageReader) -> Result:
     diagnostics = Diagnostics()
     defines = dict(options.defines)
     pp = preprocess(options.header, abi="x64", include_dirs=options.include_dirs, defines=defines)
@@ -115,7 +129,7 @@ def build(options: Options) -> Result:
     engines = layouts(module)
     for engine in engines.values():
         engine.all_records()  # errors (a record holding itself, say) surface here
-    docs = load_docs(list(options.docs), diagnostics)
+    docs = pages.index(diagnostics)
     members = _member_paths(module, engines["x64"])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
@@ -129,6 +143,49 @@ def build(options: Options) -> Result:
     )
     report["rules"] = rules_report(rules, stubs, skipped)
     return Result(module, engines, docs, rules, text, stub, diagnostics, report)
+
+
+class _PageReader:
+    """The reference pages, read here or (``parallel``) in a second process.
+
+    Reading ~900 pages takes about as long as parsing the header; on a machine
+    with two cores both can happen at once.
+    """
+
+    def __init__(self, dirs: Sequence[Path], parallel: bool) -> None:
+        self.dirs = tuple(dirs)
+        self.pool: ProcessPoolExecutor | None = None
+        self.future: Future | None = None
+        if parallel and self.dirs and (os.cpu_count() or 1) > 1:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self.future = self.pool.submit(_read_pages, self.dirs)
+
+    def index(self, diagnostics: Diagnostics) -> DocIndex:
+        if self.future is None:
+            return load_docs(list(self.dirs), diagnostics)
+        pages, warnings, error = self.future.result()
+        if error is not None:
+            raise GeneratorError(*error)
+        for loc, message in warnings:
+            diagnostics.warn(loc, message)
+        return DocIndex.from_pages(pages)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _read_pages(dirs: Sequence[Path]) -> tuple[list, list, tuple[Loc | None, str] | None]:
+    """In the second process: pages, warnings, and the error if there was one
+    (plain data: an exception with our constructor does not cross processes)."""
+    diagnostics = Diagnostics()
+    try:
+        index = load_docs(list(dirs), diagnostics)
+    except GeneratorError as error:
+        return [], [], (error.loc, error.message)
+    return list(index.pages), [(w.loc, w.message) for w in diagnostics.warnings], None
 
 
 def _replace(module: ir.Module, **changes: object) -> ir.Module:

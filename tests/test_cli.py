@@ -84,3 +84,10 @@ def test_missing_include_is_an_error_with_location(tmp_path: Path, capsys) -> No
                  "--rules", "/dev/null"]) == 2  # fmt: skip
     assert re.match(r"inc\.h:1: error: cannot find include file 'nowhere.h'",
                     capsys.readouterr().err)  # fmt: skip
+
+
+def test_missing_docs_folder_is_an_input_error(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    status = main(["generate", "--out", str(tmp_path), "--docs", str(tmp_path / "nowhere")])
+    assert status == 2
+    assert "error: not a folder of reference pages" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -68,3 +68,12 @@ def test_libdxg_documentation_coverage(corpus: Path) -> None:
             "Reference: https://learn.microsoft.com/"
             in result.text.split(f"class {record}(", 1)[1].split('"""', 2)[1]
         )
+
+
+def test_pages_read_in_a_second_process_give_the_same_result(corpus: Path) -> None:
+    docs = (corpus / "docs" / "d3dkmthk", corpus / "docs" / "d3dukmdt")
+    header = corpus / "headers" / "wine" / "d3dkmthk.h"
+    serial = build(Options(header, docs=docs, rules=()))
+    parallel = build(Options(header, docs=docs, rules=(), parallel=True))
+    assert parallel.text == serial.text and parallel.stub == serial.stub
+    assert parallel.report == serial.report
