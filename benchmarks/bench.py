@@ -110,10 +110,16 @@ def child_build(header: Path, docs: Sequence[Path], rules: str) -> None:
     from generator.pipeline import Options, build
 
     imported = time.perf_counter()
-    options = Options(header, docs=tuple(docs), rules=() if rules == "none" else None)
+    # As the CLI runs it: the pages are read in a second process meanwhile.
+    options = Options(
+        header, docs=tuple(docs), rules=() if rules == "none" else None, parallel=True
+    )
     result = build(options)
     done = time.perf_counter()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB
+    rss = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    ) / MB
     print(
         json.dumps(
             {
