@@ -116,10 +116,13 @@ def child_build(header: Path, docs: Sequence[Path], rules: str) -> None:
     )
     result = build(options)
     done = time.perf_counter()
-    rss = max(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    ) / MB
+    rss = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / MB
+    )
     print(
         json.dumps(
             {
@@ -572,12 +575,9 @@ def measure_clang2py(
         "-o",
         str(out),
     ]
-    runs = []
-    for _ in range(repeat):
-        r = run(cmd, env=peer_env(venv))
-        if r.returncode != 0:
-            return Row(tool, header.parent.name, None, None, failed("clang2py", r))
-        runs.append(r)
+    runs = run_peer(cmd, venv, repeat)
+    if isinstance(runs, Run):
+        return Row(tool, header.parent.name, None, None, failed("clang2py", runs))
     fastest = best(runs)
     classes = len(re.findall(r"^class ", out.read_text(), re.MULTILINE))
     notes = [f"one ABI, no docs, {classes} classes", imports_ok(out)]
@@ -590,6 +590,17 @@ def measure_clang2py(
         "; ".join(notes),
         extra,
     )
+
+
+def run_peer(cmd: list[str], venv: Path, repeat: int) -> list[Run] | Run:
+    """``repeat`` runs of a peer's command, or the first one that failed."""
+    runs = []
+    for _ in range(repeat):
+        r = run(cmd, env=peer_env(venv))
+        if r.returncode != 0:
+            return r
+        runs.append(r)
+    return runs
 
 
 def measure_ctypesgen(venv: Path, header: Path, work: Path, repeat: int) -> Row:
@@ -613,12 +624,9 @@ def measure_ctypesgen(venv: Path, header: Path, work: Path, repeat: int) -> Row:
         "-o",
         str(out),
     ]
-    runs = []
-    for _ in range(repeat):
-        r = run(cmd, env=peer_env(venv))
-        if r.returncode != 0:
-            return Row(tool, header.parent.name, None, None, failed("ctypesgen", r))
-        runs.append(r)
+    runs = run_peer(cmd, venv, repeat)
+    if isinstance(runs, Run):
+        return Row(tool, header.parent.name, None, None, failed("ctypesgen", runs))
     fastest = best(runs)
     errors = sum(1 for line in fastest.stderr.splitlines() if line.startswith("ERROR"))
     notes = f"one ABI (host's), no docs, {errors} parse errors; {imports_ok(out)}"

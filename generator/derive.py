@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .docs import DocIndex, DocPage
+from .errors import Loc
 from .rules import Rule, member_path
 
 # -- derived rules ------------------------------------------------------------------------
@@ -200,15 +201,14 @@ class _Deriver:
             if count is None:
                 continue  # *pCchDest, sizeof(...), ...: not something validate() can read
             loc = slot.field.loc
-            return Rule(
-                record=record,
-                name=f"sal:{slot.path}",
-                member=slot.path,
-                condition=f"{count} <= 0 or bool(self.{slot.path})",
-                message=f"must not be NULL when {count_c} > 0",
-                cite=f"SAL {text} at {loc.file}:{loc.line}",
-                origin="derived",
-                loc=loc,
+            return _derived(
+                record,
+                "sal",
+                slot.path,
+                f"{count} <= 0 or bool(self.{slot.path})",
+                f"must not be NULL when {count_c} > 0",
+                f"SAL {text} at {loc.file}:{loc.line}",
+                loc,
             )
         return None
 
@@ -272,28 +272,26 @@ class _Deriver:
                 if other.path in sized:
                     return []
                 return [
-                    Rule(
-                        record=record,
-                        name=f"words:{other.path}",
-                        member=other.path,
-                        condition=f"self.{slot.path} <= 0 or bool(self.{other.path})",
-                        message=f"must not be NULL when {slot.doc_name} > 0",
-                        cite=cite,
-                        origin="derived",
-                        loc=doc.loc,
+                    _derived(
+                        record,
+                        "words",
+                        other.path,
+                        f"self.{slot.path} <= 0 or bool(self.{other.path})",
+                        f"must not be NULL when {slot.doc_name} > 0",
+                        cite,
+                        doc.loc,
                     )
                 ]
             if isinstance(target, ir.Array) and target.count > 1:
                 return [
-                    Rule(
-                        record=record,
-                        name=f"bound:{slot.path}",
-                        member=slot.path,
-                        condition=f"self.{slot.path} <= {target.count}",
-                        message=f"must be at most {target.count}, the length of {word}",
-                        cite=cite,
-                        origin="derived",
-                        loc=doc.loc,
+                    _derived(
+                        record,
+                        "bound",
+                        slot.path,
+                        f"self.{slot.path} <= {target.count}",
+                        f"must be at most {target.count}, the length of {word}",
+                        cite,
+                        doc.loc,
                     )
                 ]
         return []
@@ -318,15 +316,14 @@ class _Deriver:
         else:
             return []  # a reserved structure: its own members say what they need
         return [
-            Rule(
-                record=record,
-                name=f"reserved:{slot.path}",
-                member=slot.path,
-                condition=condition,
-                message=message,
-                cite=self._reserved_cite(slot),
-                origin="derived",
-                loc=member.loc,
+            _derived(
+                record,
+                "reserved",
+                slot.path,
+                condition,
+                message,
+                self._reserved_cite(slot),
+                member.loc,
             )
         ]
 
@@ -371,17 +368,32 @@ class _Deriver:
             message = f"must be a {name} value"
         loc = member.loc
         return [
-            Rule(
-                record=record,
-                name=f"enum:{slot.path}",
-                member=slot.path,
-                condition=condition,
-                message=message,
-                cite=f"{slot.path} is declared {name} at {loc.file}:{loc.line}",
-                origin="derived",
-                loc=loc,
+            _derived(
+                record,
+                "enum",
+                slot.path,
+                condition,
+                message,
+                f"{slot.path} is declared {name} at {loc.file}:{loc.line}",
+                loc,
             )
         ]
+
+
+def _derived(
+    record: str, kind: str, member: str, condition: str, message: str, cite: str, loc: Loc
+) -> Rule:
+    """A derived rule, named after what it checks and where (``sal:pPages``)."""
+    return Rule(
+        record=record,
+        name=f"{kind}:{member}",
+        member=member,
+        condition=condition,
+        message=message,
+        cite=cite,
+        origin="derived",
+        loc=loc,
+    )
 
 
 def _stored(value: int, bits: int) -> int:
