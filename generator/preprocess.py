@@ -137,7 +137,8 @@ class _Preprocessor(pcpp.Preprocessor):
         return source if source == PRELUDE_NAME else Path(source).name
 
     def on_error(self, file: str, line: int, msg: str) -> None:
-        self.errors.append(GeneratorError(Loc(self.name_of(file), line), msg))
+        # pcpp reports lines only; its errors are about directives, which start a line.
+        self.errors.append(GeneratorError(Loc(self.name_of(file), line, 1 if line else 0), msg))
         self.return_code += 1
 
     def on_file_open(self, is_system_include: bool, includepath: str):  # noqa: ANN201
@@ -151,7 +152,7 @@ class _Preprocessor(pcpp.Preprocessor):
         if not is_malformed and Path(includepath).name.lower() in SYSTEM_HEADERS:
             raise OutputDirective(pcpp.Action.IgnoreAndRemove)
         directive = self.lastdirective
-        where = Loc(self.name_of(directive.source), directive.lineno or 0)
+        where = Loc(self.name_of(directive.source), directive.lineno or 0, 1)
         if is_system_include and not is_malformed:
             # Another system header: go on without it; what it would have declared
             # shows up as undeclared names (warned about, made opaque).

@@ -82,7 +82,7 @@ def test_missing_include_is_an_error_with_location(tmp_path: Path, capsys) -> No
     header.write_text('#include "nowhere.h"\ntypedef UINT X;\n')
     assert main(["generate", "--header", str(header), "--out", str(tmp_path / "o"),
                  "--rules", "/dev/null"]) == 2  # fmt: skip
-    assert re.match(r"inc\.h:1: error: cannot find include file 'nowhere.h'",
+    assert re.match(r"inc\.h:1:1: error: cannot find include file 'nowhere.h'",
                     capsys.readouterr().err)  # fmt: skip
 
 

@@ -132,7 +132,7 @@ def test_old_sal_declspec_and_unusual_asserts_are_understood(tmp_path: Path) -> 
 def test_unknown_system_header_is_a_warning_unknown_local_one_an_error(tmp_path: Path) -> None:
     result, module = _generate(tmp_path, "#include <dispmprt.h>\ntypedef UINT X;\n")
     (warning,) = [str(w) for w in result.diagnostics.warnings]
-    assert warning.startswith("case.h:1: warning: system header <dispmprt.h> not found")
+    assert warning.startswith("case.h:1:1: warning: system header <dispmprt.h> not found")
     assert module.X is module.c_uint32
     with pytest.raises(GeneratorError, match="cannot find include file 'mine.h'"):
         _generate(tmp_path, '#include "mine.h"\ntypedef UINT X;\n')
