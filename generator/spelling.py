@@ -99,7 +99,15 @@ class Spelling:
         if isinstance(type_, ir.Ref) and type_.kind == "record":
             return self.record_name(type_.name)
         if isinstance(type_, ir.Array):
-            return f"Array[{self.ctype(type_.elem)}]"
+            return self._stub_array(type_)
         if isinstance(type_, ir.Pointer) and isinstance(self.module.resolve(type_.target), ir.Void):
             return "int | None"
         return "Any"
+
+    def _stub_array(self, type_: ir.Array) -> str:
+        """``Array[c_float]``, ``Array[Array[c_float]]``: what typeshed's ctypes reads."""
+        elem = self.module.resolve(type_.elem)
+        if isinstance(elem, ir.Array):
+            return f"Array[{self._stub_array(elem)}]"
+        name = self.ctype(type_.elem)
+        return f"Array[{name}]" if name.isidentifier() else "Array[Any]"
