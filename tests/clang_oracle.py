@@ -37,6 +37,8 @@ from pathlib import Path
 
 import clang.cindex as ci
 
+from generator.preprocess import declares, fallbacks
+
 PRELUDE = Path(__file__).resolve().parent.parent / "generator" / "data" / "prelude.h"
 
 TARGETS: Mapping[str, str] = {
@@ -200,6 +202,13 @@ def _parse(
             stub = stub_dir / name
             stub.parent.mkdir(parents=True, exist_ok=True)
             stub.write_text("/* stub: the prelude stands in for this header */\n")
+        # The wdm.h types the generator supplies when a header uses them without
+        # declaring them (the real SDK's DEVICE_POWER_STATE): the same facts here.
+        fallback_h = Path(tmp, "oracle_fallbacks.h")
+        texts = "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files)
+        fallback_h.write_text(
+            "".join(decl for name, decl in fallbacks().items() if not declares(texts, name))
+        )
         sal_h = Path(tmp, "oracle_sal.h")
         sal_h.write_text(
             "".join(
@@ -218,6 +227,7 @@ def _parse(
             f"-I{stub_dir}",
             *(f"-D{k}={v}" for k, v in defines),
             "-include", str(PRELUDE),
+            "-include", str(fallback_h),
             "-include", str(sal_h),
         ]  # fmt: skip
         index = ci.Index.create()
