@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
+from . import __version__
 from .errors import GeneratorError
 from .pipeline import Options, Result, build
 
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="d3dkmt-codegen",
         description="Generate ctypes bindings for d3dkmthk.h with MSVC-exact layouts.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("generate", "write the bindings (default: the embedded sample into generated/)"),
