@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__, ir
@@ -25,8 +24,6 @@ from .preprocess import preprocess
 from .render import render_module
 from .rules import Rule, load_rules, shipped_rules_path
 
-# Lines that make one ABI's preprocessing differ from another's.
-_ARCH_MACROS = re.compile(r"\b(_WIN64|_AMD64_|_X86_|_M_X64|_M_AMD64|_M_IX86|_M_ARM64)\b")
 INTERFACE_VERSION = "DXGKDDI_INTERFACE_VERSION"
 
 
@@ -112,7 +109,7 @@ def _build(options: Options, pages: _PageReader) -> Result:
     parsed = parse(pp.text, diagnostics)
     module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
     checks = list(module.size_checks)
-    if _arch_dependent(pp.text, options):
+    if pp.arch_dependent:
         # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
         # the x86 view contributes its own size checks.
         pp86 = preprocess(
@@ -120,7 +117,7 @@ def _build(options: Options, pages: _PageReader) -> Result:
         )
         asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
         checks += size_checks(asserts, module, pp86, "x86")
-    module = _replace(
+    module = replace(
         module,
         size_checks=tuple(checks),
         defines=tuple(sorted(defines.items())),
@@ -186,31 +183,6 @@ def _read_pages(dirs: Sequence[Path]) -> tuple[list, list, tuple[Loc | None, str
     except GeneratorError as error:
         return [], [], (error.loc, error.message)
     return list(index.pages), [(w.loc, w.message) for w in diagnostics.warnings], None
-
-
-def _replace(module: ir.Module, **changes: object) -> ir.Module:
-    from dataclasses import replace
-
-    return replace(module, **changes)
-
-
-def _arch_dependent(text: str, options: Options) -> bool:
-    """Does any header file test an architecture macro?"""
-    for path in _header_files(options):
-        try:
-            if _ARCH_MACROS.search(path.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def _header_files(options: Options) -> list[Path]:
-    folders = [options.header.parent, *options.include_dirs]
-    files = [options.header]
-    for folder in folders:
-        files += sorted(p for p in folder.glob("*.h") if p not in files)
-    return files
 
 
 def _interface_version(module: ir.Module, defines: Mapping[str, str]) -> str | None:

@@ -29,6 +29,12 @@ ABI_DEFINES: Mapping[str, Mapping[str, str]] = {
     "x86": {"_WIN32": "1", "_MSC_VER": "1930", "_M_IX86": "600"},
 }
 
+# Macros that tell one architecture from another, and the directives testing them.
+ARCH_MACROS = frozenset(
+    "_WIN64 _AMD64_ _X86_ _M_X64 _M_AMD64 _M_IX86 _M_ARM64 _ARM64_ _IA64_".split()
+)
+_CONDITIONALS = frozenset({"if", "ifdef", "ifndef", "elif"})
+
 # Headers of the Windows SDK/WDK whose content the prelude already provides.
 SYSTEM_HEADERS = frozenset(
     name.lower()
@@ -88,6 +94,7 @@ class Preprocessed:
     macros: tuple[MacroDef, ...]
     header_files: tuple[str, ...]
     warnings: tuple[tuple[Loc, str], ...] = ()
+    arch_dependent: bool = False  # the header tests _WIN64, _AMD64_, _X86_, ...
 
 
 def prelude_text() -> str:
@@ -129,6 +136,7 @@ class _Preprocessor(pcpp.Preprocessor):
         self.comments: dict[tuple[str, int], list[str]] = {}
         self.errors: list[GeneratorError] = []
         self.warnings: list[tuple[Loc, str]] = []
+        self.arch_dependent = False
         self.files_read: list[str] = []
 
     def name_of(self, source: str | None) -> str:
@@ -167,6 +175,17 @@ class _Preprocessor(pcpp.Preprocessor):
             f"cannot find include file '{includepath}' (add its folder with -I DIR)",
         )
         raise OutputDirective(pcpp.Action.IgnoreAndRemove)
+
+    def on_directive_handle(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
+        # Does the header itself ask which architecture it is? Then the x86 view
+        # may differ from the x64 one (C_ASSERTs under _AMD64_, say).
+        if (
+            directive.value in _CONDITIONALS
+            and directive.source != PRELUDE_NAME
+            and any(t.value in ARCH_MACROS for t in toks)
+        ):
+            self.arch_dependent = True
+        return super().on_directive_handle(directive, toks, ifpassthru, precedingtoks)
 
     def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
         if directive.value == "error":
@@ -237,6 +256,7 @@ def preprocess(
         macros=_user_macros(pp),
         header_files=header_files,
         warnings=tuple(pp.warnings),
+        arch_dependent=pp.arch_dependent,
     )
 
 
