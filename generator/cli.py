@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace, argv: Sequence[str]) -> Options:
+def _options(args: argparse.Namespace) -> Options:
     docs = tuple(args.docs)
     header = args.header
     if header is None:
@@ -128,12 +128,12 @@ def _options(args: argparse.Namespace, argv: Sequence[str]) -> Options:
         docs=docs,
         rules=rules,
         keep_going=args.keep_going,
-        command=_command_line(args, argv),
+        command=_command_line(args),
         parallel=True,
     )
 
 
-def _command_line(args: argparse.Namespace, argv: Sequence[str]) -> str:
+def _command_line(args: argparse.Namespace) -> str:
     """The command as it goes in the banner: names of inputs only, no absolute paths."""
     parts = ["d3dkmt-codegen generate"]
     if args.header:
@@ -149,16 +149,17 @@ def outputs(result: Result) -> dict[str, str]:
     return {f"{result.stem}.py": result.text, f"{result.stem}.pyi": result.stub}
 
 
-def write_atomically(folder: Path, files: Mapping[str, str]) -> None:
-    """Write every file or none: all go to temporary files first, then are renamed."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_atomically(files: Mapping[Path, str]) -> None:
+    """Write every file or none: all go to temporary files beside their targets
+    first, and are renamed into place only when all of them are written."""
     staged: list[tuple[str, Path]] = []
     try:
-        for name, text in files.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+        for target, text in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            staged.append((temp, target))
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
                 stream.write(text)
-            staged.append((temp, folder / name))
     except BaseException:
         for temp, _ in staged:
             Path(temp).unlink(missing_ok=True)
@@ -188,28 +189,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(args, argv)
+        return _run(args)
     finally:
         if collecting:
             gc.enable()
 
 
-def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def _run(args: argparse.Namespace) -> int:
     out = args.out or default_out()
     try:
-        result = build(_options(args, argv))
+        result = build(_options(args))
         _report(result, args.strict)
         files = outputs(result)
         if args.command == "check":
             return _check(out, files)
-        extras: list[tuple[Path, str]] = []
+        written = {out / name: text for name, text in files.items()}
         if args.layout_json:
-            extras.append((args.layout_json, json.dumps(result.layout_json(), indent=1) + "\n"))
+            written[args.layout_json] = json.dumps(result.layout_json(), indent=1) + "\n"
         if args.report_json:
-            extras.append((args.report_json, json.dumps(result.report, indent=1) + "\n"))
-        write_atomically(out, files)
-        for path, text in extras:
-            write_atomically(path.parent, {path.name: text})
+            written[args.report_json] = json.dumps(result.report, indent=1) + "\n"
+        try:
+            write_atomically(written)
+        except OSError as exc:
+            where = exc.filename or out
+            raise GeneratorError(None, f"cannot write {where}: {exc.strerror}") from None
         print(result.summary())
     except GeneratorError as error:
         print(error, file=sys.stderr)

@@ -91,3 +91,16 @@ def test_missing_docs_folder_is_an_input_error(tmp_path: Path, capsys) -> None: 
     assert status == 2
     assert "error: not a folder of reference pages" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_that_cannot_be_written_leaves_everything_as_it_was(
+    tmp_path: Path,
+    capsys,  # noqa: ANN001
+) -> None:
+    out = tmp_path / "out"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    status = main(["generate", "--out", str(out), "--layout-json", str(blocker / "layout.json")])
+    assert status == 2
+    assert "error: cannot write" in capsys.readouterr().err
+    assert not out.exists() or list(out.iterdir()) == []
