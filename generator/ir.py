@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from .errors import Loc
@@ -204,8 +204,7 @@ class SizeCheck:
 class Module:
     """Everything one header (with its non-system includes) declares.
 
-    ``order`` lists record/enum keys and typedef names in source order, which the
-    renderer uses to declare things before their use.
+    The mappings keep source order, which the renderer follows.
     """
 
     header: str
@@ -219,7 +218,6 @@ class Module:
     size_checks: tuple[SizeCheck, ...]
     defines: tuple[tuple[str, str], ...] = ()
     interface_version: str | None = None
-    order: tuple[tuple[str, str], ...] = field(default=())
 
     def resolve(self, type_: Type) -> Type:
         """Follow typedefs until a non-typedef type is reached."""

@@ -77,7 +77,6 @@ class Lowerer:
         self.guids: list[ir.Guid] = []
         self.functions: list[ir.Function] = []
         self.size_checks: list[ir.SizeCheck] = []
-        self.order: list[tuple[str, str]] = []
         self.values: dict[str, tuple[int, int, bool]] = {}  # name -> (value, bits, signed)
         self.pack_stack: list[int | None] = []
         self.pack: int | None = None
@@ -106,7 +105,6 @@ class Lowerer:
             guids=tuple(self.guids),
             functions=tuple(self.functions),
             size_checks=tuple(self.size_checks),
-            order=tuple(self.order),
         )
 
     def _pragma(self, node: ast.Pragma) -> None:
@@ -138,7 +136,6 @@ class Lowerer:
         if node.name in self.typedefs:
             return  # a repeated typedef of the same name: C11 allows it
         self.typedefs[node.name] = ir.Typedef(node.name, type_, loc)
-        self.order.append(("typedef", node.name))
 
     def _decl(self, node: ast.Decl) -> None:
         loc = loc_of(node)
@@ -222,7 +219,6 @@ class Lowerer:
         if node.decls is None:
             if existing is None:
                 self.records[key] = ir.Record(key, kind, loc, tag=node.name)
-                self.order.append(("record", key))
             return key
         if existing is not None and existing.fields is not None:
             return key  # the same definition met again through another typedef
@@ -233,8 +229,6 @@ class Lowerer:
             comment=self._comment(rec_loc),
         )  # fmt: skip
         self.records[key] = record
-        if existing is None:
-            self.order.append(("record", key))
         return key
 
     def _fields(self, decls: list[ast.Node], parent: str) -> list[ir.Field]:
@@ -307,7 +301,6 @@ class Lowerer:
         if node.values is None:
             if key not in self.enums:
                 self.enums[key] = ir.Enum(key, loc, tag=node.name)
-                self.order.append(("enum", key))
             return key
         members: list[ir.EnumMember] = []
         next_value = 0
@@ -319,12 +312,9 @@ class Lowerer:
             self.values[item.name] = (value, 32, True)
             members.append(ir.EnumMember(item.name, value, item_loc, self._comment(item_loc)))
             next_value = value + 1
-        is_new = key not in self.enums
         self.enums[key] = ir.Enum(
             key, loc_of(node) if node.coord else loc, node.name, tuple(members)
         )
-        if is_new:
-            self.order.append(("enum", key))
         return key
 
     # -- other declarations --------------------------------------------------------
