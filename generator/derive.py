@@ -198,9 +198,22 @@ class _Deriver:
                 continue
             count_c = _split_args(call.group(2))[0]
             count = self.count_expression(count_c, slot.scope, by_path)
-            if count is None:
-                continue  # *pCchDest, sizeof(...), ...: not something validate() can read
             loc = slot.field.loc
+            if count is None:
+                # The size is read through another member (*pCchDest): validate()
+                # does not dereference, but that member must at least point somewhere.
+                holder = self.size_pointer(count_c, slot.scope, by_path)
+                if holder is None:
+                    continue  # sizeof(...) and the like: nothing validate() can read
+                return _derived(
+                    record,
+                    "sal",
+                    holder,
+                    f"bool(self.{holder})",
+                    f"must not be NULL: it holds the size of {slot.path}",
+                    f"SAL {text} at {loc.file}:{loc.line}",
+                    loc,
+                )
             return _derived(
                 record,
                 "sal",
@@ -211,6 +224,16 @@ class _Deriver:
                 loc,
             )
         return None
+
+    def size_pointer(self, text: str, scope: str, by_path: Mapping[str, _Slot]) -> str | None:
+        """The path of the pointer member a ``*name`` count reads, or None."""
+        name = text.strip()
+        if not name.startswith("*") or not _is_member_name(name[1:].strip()):
+            return None
+        slot = by_path.get(scope + name[1:].strip())
+        if slot is None or not isinstance(self.module.resolve(slot.field.type), ir.Pointer):
+            return None
+        return slot.path
 
     def count_expression(self, text: str, scope: str, by_path: Mapping[str, _Slot]) -> str | None:
         """``text`` (a C count expression) as Python over ``self``, or None if unreadable.
@@ -378,6 +401,10 @@ class _Deriver:
                 loc,
             )
         ]
+
+
+def _is_member_name(text: str) -> bool:
+    return re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", text) is not None
 
 
 def _derived(
