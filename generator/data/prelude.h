@@ -92,6 +92,11 @@
 #define DECLSPEC_NOTHROW
 #define DECLSPEC_DEPRECATED_DDK
 #ifndef __clang__
+/* MSVC's sized integer keywords (clang knows them with -fms-extensions). */
+#define __int8 char
+#define __int16 short
+#define __int32 int
+#define __int64 long long
 /* __declspec(align(n)) on a member is alignas(n); the others have no bearing on
  * layout. (clang, reading this prelude for the tests, knows __declspec itself.) */
 #define __declspec(spec) __d3dkmt_declspec_##spec

@@ -91,3 +91,11 @@ typedef struct _TRICKY_ALIGNED
     DECLSPEC_ALIGN(16) UINT b;
     UCHAR                   c;
 } TRICKY_ALIGNED;
+
+typedef struct _TRICKY_MSVC_INTS
+{
+    unsigned __int64    Big;
+    __int32             Middle;
+    signed __int8       Small;
+    unsigned __int16    Short : 9;
+} TRICKY_MSVC_INTS;
