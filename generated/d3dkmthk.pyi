@@ -2,6 +2,10 @@
 # Command: d3dkmt-codegen generate
 # ABIs: x64 and x86 (MSVC layouts); do not edit: regenerate instead.
 # Interface version: DXGKDDI_INTERFACE_VERSION = DXGKDDI_INTERFACE_VERSION_WDDM2_0 (0x5023)
+# Inputs (sha256):
+#   header d3dkmthk.h 7da03197d1e5ac56ae474b6b1477959e4f5af636a68ccb801fe2e1c560446269
+#   docs docs 5ff9c5f0dd234b04c5d1ab2c0456d6352cb44de064fc2b640477f67e764671f1
+#   rules d3dkmthk.toml ed2ad3aecef031b014ae8dd7cdad905a41a516d15fb6c63c0f3ae206ccf087b2
 """ctypes bindings for d3dkmthk.h. Type stub: members with their types and documentation."""
 
 # ruff: noqa: E501, N801, N816, F401

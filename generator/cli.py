@@ -11,15 +11,28 @@ import difflib
 import gc
 import json
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .errors import GeneratorError
-from .pipeline import Options, Result, build
+from .errors import GeneratorError, Loc
+from .pipeline import (
+    COMMAND_LINE,
+    INTERFACE_VERSION,
+    Options,
+    Result,
+    analyze,
+    build,
+    interface_versions,
+)
+from .sdk import find_kit, installed_kit_root
+from .show import show
+from .snapshot import load_snapshot, snapshot
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -34,6 +47,73 @@ def default_out() -> Path:
     return Path("generated")
 
 
+def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
+    """The options that say which header to read and how: shared by every command."""
+    if not sides:
+        sub.add_argument("--header", type=Path, help="the d3dkmthk.h to read (default: sample)")
+    sub.add_argument(
+        "--sdk",
+        type=Path,
+        metavar="DIR",
+        help="an installed Windows Kit (Windows Kits/10) or one version folder in it",
+    )
+    sub.add_argument(
+        "--sdk-version", metavar="VERSION", help="the Kit version to read (default: the newest)"
+    )
+    sub.add_argument(
+        "-I",
+        dest="include_dirs",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="another folder to search for #include files",
+    )
+    sub.add_argument(
+        "-D",
+        dest="defines",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="define a macro, e.g. " "DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7",
+    )
+    sub.add_argument(
+        "--interface-version",
+        metavar="NAME",
+        help="the DXGKDDI interface version to generate for (WDDM2_7, or the full name)",
+    )
+    if sides:
+        for side in ("old", "new"):
+            sub.add_argument(
+                f"--{side}-I",
+                dest=f"{side}_include_dirs",
+                action="append",
+                type=Path,
+                default=[],
+                metavar="DIR",
+                help=f"an include folder for the {side} side only",
+            )
+            sub.add_argument(
+                f"--{side}-D",
+                dest=f"{side}_defines",
+                action="append",
+                default=[],
+                metavar="NAME[=VALUE]",
+                help=f"a macro for the {side} side only",
+            )
+            sub.add_argument(
+                f"--{side}-interface-version",
+                metavar="NAME",
+                help=f"the interface version of the {side} side",
+            )
+    else:
+        sub.add_argument(
+            "--list-interface-versions",
+            action="store_true",
+            help="list the header's interface versions (name, value) and exit",
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="d3dkmt-codegen",
@@ -43,28 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("generate", "write the bindings (default: the embedded sample into generated/)"),
-        ("check", "exit 1 if the output folder differs from what generate would write"),
+        ("check", "exit 1 if any output differs from what generate would write"),
     ):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("--header", type=Path, help="the d3dkmthk.h to read (default: sample)")
-        sub.add_argument(
-            "-I",
-            dest="include_dirs",
-            action="append",
-            type=Path,
-            default=[],
-            metavar="DIR",
-            help="another folder to search for #include files",
-        )
-        sub.add_argument(
-            "-D",
-            dest="defines",
-            action="append",
-            default=[],
-            metavar="NAME[=VALUE]",
-            help="define a macro, e.g. "
-            "DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7",
-        )
+        _input_options(sub)
         sub.add_argument(
             "--docs",
             action="append",
@@ -97,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
             "--layout-json",
             type=Path,
             metavar="FILE",
-            help="also write the MSVC layouts of every record as JSON",
+            help="also write the ABI snapshot (layouts, types, values) as JSON, for diff",
         )
         sub.add_argument(
             "--report-json",
@@ -106,30 +168,80 @@ def _parser() -> argparse.ArgumentParser:
             help="also write documentation coverage and mismatches as JSON",
         )
         sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    show = commands.add_parser("show", help="print one record's layout, pahole-style")
+    show.add_argument("name", metavar="NAME", help="the record: typedef name or tag")
+    _input_options(show)
+    show.add_argument("--abi", choices=("x64", "x86", "both"), default="both")
+    show.add_argument(
+        "--docs",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a folder of reference pages, to name the record's page",
+    )
+    diff = commands.add_parser(
+        "diff", help="list ABI changes between two headers (exit 1 if any breaks)"
+    )
+    diff.add_argument(
+        "old",
+        metavar="OLD",
+        help="a header, a Kit folder, a --layout-json file, or a --sdk version",
+    )
+    diff.add_argument("new", metavar="NEW", help="the same kinds as OLD")
+    _input_options(diff, sides=True)
+    diff.add_argument("--format", choices=sorted(diff_formats()), default="text")
     return parser
+
+
+def diff_formats() -> dict:
+    from .diff import FORMATS
+
+    return FORMATS
+
+
+def _defines(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    defines = []
+    for item in items:
+        name, _, value = item.partition("=")
+        defines.append((name, value or "1"))
+    return tuple(defines)
+
+
+def _source(args: argparse.Namespace) -> tuple[Path | None, tuple[Path, ...], str | None]:
+    """Header, extra include folders and SDK version from --header / --sdk; on Windows
+    with neither, the newest installed Kit; else (None, ...): the sample."""
+    if args.header is not None and args.sdk is not None:
+        raise GeneratorError(COMMAND_LINE, "--header and --sdk both given: give one")
+    root = args.sdk
+    if args.header is None and root is None:
+        root = installed_kit_root()
+    if root is None:
+        return args.header, (), None
+    kit = find_kit(root, args.sdk_version)
+    print(f"using {kit.header} (SDK version {kit.version or 'unknown'})", file=sys.stderr)
+    return kit.header, kit.include_dirs, kit.version
 
 
 def _options(args: argparse.Namespace) -> Options:
     docs = tuple(args.docs)
-    header = args.header
+    header, kit_includes, sdk_version = _source(args)
     if header is None:
         header = sample_dir() / "d3dkmthk.h"
-        if not docs:
+        if not docs and args.command != "show":
             docs = (sample_dir() / "docs",)
-    defines = []
-    for item in args.defines:
-        name, _, value = item.partition("=")
-        defines.append((name, value or "1"))
-    rules = tuple(args.rules) if args.rules else None
+    rules = tuple(args.rules) if getattr(args, "rules", None) else None
     return Options(
         header=header,
-        include_dirs=tuple(args.include_dirs),
-        defines=tuple(defines),
+        include_dirs=tuple(args.include_dirs) + kit_includes,
+        defines=_defines(args.defines),
         docs=docs,
         rules=rules,
-        keep_going=args.keep_going,
+        keep_going=getattr(args, "keep_going", False),
         command=_command_line(args),
         parallel=True,
+        interface_version=args.interface_version,
+        sdk_version=sdk_version,
     )
 
 
@@ -138,15 +250,32 @@ def _command_line(args: argparse.Namespace) -> str:
     parts = ["d3dkmt-codegen generate"]
     if args.header:
         parts.append(f"--header {args.header.name}")
+    if args.sdk:
+        parts.append(f"--sdk {args.sdk.name}")
+    if args.sdk_version:
+        parts.append(f"--sdk-version {args.sdk_version}")
     parts += [f"-D {d}" for d in args.defines]
+    if args.interface_version:
+        parts.append(f"--interface-version {args.interface_version}")
     parts += [f"--docs {Path(d).name}" for d in args.docs]
-    parts += [f"--rules {Path(r).name}" for r in args.rules or ()]
+    parts += [f"--rules {Path(r).name}" for r in getattr(args, "rules", None) or ()]
     return " ".join(parts)
 
 
 def outputs(result: Result) -> dict[str, str]:
     """File name -> text of everything ``generate`` writes into the output folder."""
     return {f"{result.stem}.py": result.text, f"{result.stem}.pyi": result.stub}
+
+
+def all_outputs(result: Result, args: argparse.Namespace) -> dict[Path, str]:
+    """Path -> text of every file these options write: the folder's and the JSON files."""
+    out = args.out or default_out()
+    files = {out / name: text for name, text in outputs(result).items()}
+    if args.layout_json:
+        files[args.layout_json] = json.dumps(result.layout_json(), indent=1) + "\n"
+    if args.report_json:
+        files[args.report_json] = json.dumps(result.report_json(), indent=1) + "\n"
+    return files
 
 
 def write_atomically(files: Mapping[Path, str]) -> None:
@@ -189,27 +318,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(args)
+        if args.command == "diff":
+            return _diff(args)
+        if args.command == "show":
+            return _show(args)
+        return _run(args, argv)
     finally:
         if collecting:
             gc.enable()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     out = args.out or default_out()
     try:
-        result = build(_options(args))
+        options = _options(args)
+        if args.list_interface_versions:
+            print(_interface_listing(options))
+            return EXIT_OK
+        result = build(options)
         _report(result, args.strict)
-        files = outputs(result)
+        files = all_outputs(result, args)
         if args.command == "check":
-            return _check(out, files)
-        written = {out / name: text for name, text in files.items()}
-        if args.layout_json:
-            written[args.layout_json] = json.dumps(result.layout_json(), indent=1) + "\n"
-        if args.report_json:
-            written[args.report_json] = json.dumps(result.report, indent=1) + "\n"
+            return _check(files, argv)
         try:
-            write_atomically(written)
+            write_atomically(files)
         except OSError as exc:
             where = exc.filename or out
             raise GeneratorError(None, f"cannot write {where}: {exc.strerror}") from None
@@ -217,23 +349,115 @@ def _run(args: argparse.Namespace) -> int:
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"wrote {', '.join(str(out / name) for name in files)}")
+    print(f"wrote {', '.join(str(path) for path in files)}")
     return EXIT_OK
 
 
-def _check(out: Path, files: Mapping[str, str]) -> int:
+def _interface_listing(options: Options) -> str:
+    """``--list-interface-versions``: name and value of each, the one in effect marked."""
+    defines = tuple((n, v) for n, v in options.defines if n != INTERFACE_VERSION)
+    analysis = analyze(replace(options, defines=defines, interface_version=None))
+    versions = interface_versions(analysis.module)
+    if not versions:
+        return f"{analysis.module.header} defines no {INTERFACE_VERSION}_* values"
+    default = analysis.module.interface_version or ""
+    prefix = INTERFACE_VERSION + "_"
+    short = max(len(name) for name, _ in versions) - len(prefix)
+    width = short + len(prefix)
+    lines = []
+    for name, value in versions:
+        mark = "  (in effect)" if default.startswith(name + " ") else ""
+        lines.append(f"{name.removeprefix(prefix):<{short}}  {name:<{width}}  0x{value:X}{mark}")
+    return "\n".join(lines)
+
+
+MAX_DIFF_LINES = 200
+
+
+def _check(files: Mapping[Path, str], argv: Sequence[str]) -> int:
     status = EXIT_OK
-    for name, text in files.items():
-        path = out / name
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != text:
-            status = EXIT_DIFFERENT
-            diff = difflib.unified_diff(
-                current.splitlines(True), text.splitlines(True), str(path), f"{name} (generated)"
+    shown = left_out = 0
+    for path, text in files.items():
+        try:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError):
+            current = ""
+        if current == text:
+            continue
+        status = EXIT_DIFFERENT
+        diff = list(
+            difflib.unified_diff(
+                current.splitlines(True), text.splitlines(True), str(path), f"{path} (generated)"
             )
-            sys.stdout.writelines(list(diff)[:200])
+        )
+        room = max(0, MAX_DIFF_LINES - shown)
+        sys.stdout.writelines(diff[:room])
+        shown += min(room, len(diff))
+        left_out += max(0, len(diff) - room)
     if status == EXIT_OK:
-        print(f"{out} is up to date")
-    else:
-        print(f"{out} is out of date: run d3dkmt-codegen generate")
+        print(f"up to date: {', '.join(str(p) for p in files)}")
+        return status
+    if left_out:
+        print(f"... {left_out} more diff line(s) left out")
+    command = ["d3dkmt-codegen", "generate", *argv[argv.index("check") + 1 :]]
+    print(f"out of date: run {shlex.join(command)}")
     return status
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        options = _options(args)
+        if args.list_interface_versions:
+            print(_interface_listing(options))
+            return EXIT_OK
+        analysis = analyze(options)
+        abis = ("x64", "x86") if args.abi == "both" else (args.abi,)
+        layouts = {abi: analysis.layouts[abi] for abi in abis}
+        sys.stdout.write(show(analysis.module, layouts, args.name, options.docs))
+    except GeneratorError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import FORMATS, compare
+
+    try:
+        old = _diff_side(args, "old")
+        new = _diff_side(args, "new")
+    except GeneratorError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = compare(old, new, (args.old, args.new))
+    sys.stdout.write(FORMATS[args.format](report))
+    return EXIT_DIFFERENT if report.breaking else EXIT_OK
+
+
+def _diff_side(args: argparse.Namespace, side: str) -> dict:
+    """One side of a diff as an ABI snapshot: read back, or made from a header."""
+    spec = getattr(args, side)
+    path = Path(spec)
+    if path.suffix.lower() == ".json" and not path.is_dir():
+        return load_snapshot(path)
+    if path.is_file():
+        header, includes, version = path, (), None
+    elif path.is_dir() or args.sdk is None:
+        if not path.is_dir():
+            raise GeneratorError(Loc(spec), "no such header, Kit folder or ABI snapshot")
+        kit = find_kit(path, args.sdk_version)
+        header, includes, version = kit.header, kit.include_dirs, kit.version
+    else:
+        kit = find_kit(args.sdk, spec)  # OLD and NEW name versions of the --sdk Kit
+        header, includes, version = kit.header, kit.include_dirs, kit.version
+    defines = dict(_defines(args.defines))
+    defines.update(_defines(getattr(args, f"{side}_defines")))
+    options = Options(
+        header=header,
+        include_dirs=(*args.include_dirs, *getattr(args, f"{side}_include_dirs"), *includes),
+        defines=tuple(defines.items()),
+        interface_version=getattr(args, f"{side}_interface_version") or args.interface_version,
+        sdk_version=version,
+    )
+    analysis = analyze(options)
+    return snapshot(analysis.module, analysis.layouts, analysis.provenance)

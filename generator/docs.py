@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -128,6 +129,27 @@ class DocIndex:
         return None
 
 
+def page_files(folder: Path) -> list[Path]:
+    """The reference pages of a folder that ``load_docs`` reads, in its order."""
+    return [p for p in sorted(Path(folder).glob("*.md")) if _PAGE_FILE.fullmatch(p.stem)]
+
+
+def folder_digest(folder: Path) -> str:
+    """One sha256 for a folder of pages: over each page's name and bytes, in order.
+
+    A folder that cannot be read has no digest (the reader reports it).
+    """
+    digest = hashlib.sha256()
+    try:
+        for path in page_files(folder):
+            data = path.read_bytes()
+            digest.update(f"{path.name}\0{len(data)}\0".encode())
+            digest.update(data)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def load_docs(dirs: Sequence[Path], diagnostics: Diagnostics) -> DocIndex:
     """Read every reference page in ``dirs``, in sorted order.
 
@@ -138,9 +160,7 @@ def load_docs(dirs: Sequence[Path], diagnostics: Diagnostics) -> DocIndex:
     for folder in dirs:
         if not Path(folder).is_dir():
             raise GeneratorError(Loc(str(folder)), "not a folder of reference pages")
-        for path in sorted(Path(folder).glob("*.md")):
-            if not _PAGE_FILE.fullmatch(path.stem):
-                continue
+        for path in page_files(folder):
             try:
                 pages.append(read_page(path))
             except GeneratorError as err:

@@ -192,11 +192,21 @@ class Layout:
         parent, named record members dotted (``Parts.LowPart``); offsets count from
         the start of the outermost record, bit offsets in bits.
         """
-        yield from self._paths(key, "", 0)
+        for path, _field, start, place in self.members(key):
+            if place.bits is not None:
+                yield path, start, start * 8 + (place.bit_offset or 0), place.bits
+            else:
+                yield path, start, None, None
 
-    def _paths(
+    def members(self, key: str) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
+        """Every member as ``(path, field, byte offset, placement)``, in the order
+        and with the paths of ``paths()``; the offset counts from the outermost
+        record, the placement is the member's own (a bit-field's unit)."""
+        yield from self._members(key, "", 0)
+
+    def _members(
         self, key: str, prefix: str, base: int
-    ) -> Iterator[tuple[str, int, int | None, int | None]]:
+    ) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
         record = self.module.records[key]
         layout = self.record(key)
         for field, place in zip(record.fields or (), layout.fields, strict=True):
@@ -207,15 +217,12 @@ class Layout:
             start = base + place.offset
             if field.name is None:
                 if nested:
-                    yield from self._paths(nested, prefix, start)
+                    yield from self._members(nested, prefix, start)
                 continue
             path = prefix + field.name
-            if place.bits is not None:
-                yield path, start, start * 8 + (place.bit_offset or 0), place.bits
-                continue
-            yield path, start, None, None
-            if nested and self.module.records[nested].fields is not None:
-                yield from self._paths(nested, path + ".", start)
+            yield path, field, start, place
+            if place.bits is None and nested and self.module.records[nested].fields is not None:
+                yield from self._members(nested, path + ".", start)
 
 
 def _round_up(value: int, align: int) -> int:
@@ -225,25 +232,3 @@ def _round_up(value: int, align: int) -> int:
 def layouts(module: ir.Module) -> Mapping[str, Layout]:
     """One ``Layout`` per supported ABI."""
     return {abi: Layout(module, abi) for abi in ABIS}
-
-
-def layout_json(module: ir.Module) -> dict:
-    """The ``--layout-json`` document: every named record, both ABIs."""
-    per_abi = layouts(module)
-    records: dict[str, dict] = {}
-    for key, name in sorted(module.record_names().items(), key=lambda item: item[1]):
-        record = module.records[key]
-        if record.fields is None or record.loc.file == "<prelude>":
-            continue
-        entry = {}
-        for abi, engine in per_abi.items():
-            layout = engine.record(key)
-            fields: dict[str, dict[str, int]] = {}
-            for path, offset, bit_offset, bits in engine.paths(key):
-                if bits is None:
-                    fields[path] = {"offset": offset}
-                else:
-                    fields[path] = {"bit_offset": bit_offset, "bit_size": bits}
-            entry[abi] = {"size": layout.size, "align": layout.align, "fields": fields}
-        records[name] = entry
-    return {"records": records}

@@ -9,6 +9,7 @@ them, then blanked out of the text before pycparser sees it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -95,6 +96,8 @@ class Preprocessed:
     header_files: tuple[str, ...]
     warnings: tuple[tuple[Loc, str], ...] = ()
     arch_dependent: bool = False  # the header tests _WIN64, _AMD64_, _X86_, ...
+    # (file name, sha256 of its bytes) of every header file read, for provenance
+    digests: tuple[tuple[str, str], ...] = ()
 
 
 def prelude_text() -> str:
@@ -247,7 +250,14 @@ def preprocess(
 
     text, annotations, annotation_only = _strip_annotations(combined, pp)
     read = [f for f in pp.files_read if Path(f).is_file()]
+    paths = {pp.name_of(f): f for f in reversed([str(header), *read])}
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
+    digests = tuple(
+        (name, file_digest(Path(paths[name])))
+        if Path(paths[name]).is_file()
+        else (name, hashlib.sha256(header_text.encode("utf-8")).hexdigest())
+        for name in header_files
+    )
     return Preprocessed(
         text=text,
         annotations=annotations,
@@ -257,7 +267,13 @@ def preprocess(
         header_files=header_files,
         warnings=tuple(pp.warnings),
         arch_dependent=pp.arch_dependent,
+        digests=digests,
     )
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes, as hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _strip_annotations(
