@@ -219,32 +219,24 @@ def _members(name: str, old: Mapping, new: Mapping, abis: Sequence[str]) -> Iter
                 added.remove(candidate)
                 reported.update((path, candidate))
                 break
-    for path in removed:
-        if not inside_reported(path):
-            yield Change(
-                "member-removed",
-                name,
-                True,
-                f"{name}.{path} removed ({before[path]['type']} at "
-                f"{_where(_placement(old, path, abis))})",
-                member=path,
-                old=before[path]["type"],
-                old_loc=loc(path, old),
-            )
-        reported.add(path)
-    for path in added:
-        if not inside_reported(path):
-            yield Change(
-                "member-added",
-                name,
-                False,
-                f"{name}.{path} added ({after[path]['type']} at "
-                f"{_where(_placement(new, path, abis))})",
-                member=path,
-                new=after[path]["type"],
-                new_loc=loc(path, new),
-            )
-        reported.add(path)
+    for how, paths, record, breaking in (("removed", removed, old, True),
+                                          ("added", added, new, False)):  # fmt: skip
+        for path in paths:
+            if not inside_reported(path):
+                member = record["members"][path]
+                yield Change(
+                    f"member-{how}",
+                    name,
+                    breaking,
+                    f"{name}.{path} {how} ({member['type']} at "
+                    f"{_where(_placement(record, path, abis))})",
+                    member=path,
+                    old=member["type"] if breaking else None,
+                    new=None if breaking else member["type"],
+                    old_loc=member["loc"] if breaking else None,
+                    new_loc=None if breaking else member["loc"],
+                )
+            reported.add(path)
     for path in before:
         if path not in after or inside_reported(path):
             continue
