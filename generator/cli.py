@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
-import json
 import os
 import shlex
 import sys
@@ -20,19 +19,14 @@ from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .cache import default_dir as default_cache_dir
 from .errors import GeneratorError, Loc
-from .pipeline import (
-    COMMAND_LINE,
-    INTERFACE_VERSION,
-    Options,
-    Result,
-    analyze,
-    build,
-    interface_versions,
-)
+from .options import COMMAND_LINE, INTERFACE_VERSION, Options
+from .outputs import Outputs, outputs
 from .sdk import find_kit, installed_kit_root
-from .show import show
-from .snapshot import load_snapshot, snapshot
+
+# The stages (pcpp, pycparser, jinja2, the pages' readers) are imported only when
+# a run has to build something: answered from the cache, it never loads them.
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -82,6 +76,13 @@ def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
         metavar="NAME",
         help="the DXGKDDI interface version to generate for (WDDM2_7, or the full name)",
     )
+    sub.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where to cache parsed headers, pages and outputs (default: the user's cache)",
+    )
+    sub.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     if sides:
         for side in ("old", "new"):
             sub.add_argument(
@@ -242,7 +243,14 @@ def _options(args: argparse.Namespace) -> Options:
         parallel=True,
         interface_version=args.interface_version,
         sdk_version=sdk_version,
+        cache_dir=_cache_dir(args),
     )
+
+
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    if args.no_cache:
+        return None
+    return args.cache_dir or default_cache_dir()
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -262,19 +270,14 @@ def _command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
-def outputs(result: Result) -> dict[str, str]:
-    """File name -> text of everything ``generate`` writes into the output folder."""
-    return {f"{result.stem}.py": result.text, f"{result.stem}.pyi": result.stub}
-
-
-def all_outputs(result: Result, args: argparse.Namespace) -> dict[Path, str]:
+def all_outputs(result: Outputs, args: argparse.Namespace) -> dict[Path, str]:
     """Path -> text of every file these options write: the folder's and the JSON files."""
     out = args.out or default_out()
-    files = {out / name: text for name, text in outputs(result).items()}
-    if args.layout_json:
-        files[args.layout_json] = json.dumps(result.layout_json(), indent=1) + "\n"
-    if args.report_json:
-        files[args.report_json] = json.dumps(result.report_json(), indent=1) + "\n"
+    files = {out / f"{result.stem}.py": result.module, out / f"{result.stem}.pyi": result.stub}
+    if args.layout_json and result.layout_json is not None:
+        files[args.layout_json] = result.layout_json
+    if args.report_json and result.report_json is not None:
+        files[args.report_json] = result.report_json
     return files
 
 
@@ -297,11 +300,11 @@ def write_atomically(files: Mapping[Path, str]) -> None:
         os.replace(temp, target)
 
 
-def _report(result: Result, strict: bool) -> None:
-    for warning in result.diagnostics.warnings:
+def _report(result: Outputs, strict: bool) -> None:
+    for warning in result.warnings:
         print(warning, file=sys.stderr)
-    if strict and result.diagnostics.warnings:
-        raise GeneratorError(None, f"{len(result.diagnostics.warnings)} warning(s) with --strict")
+    if strict and result.warnings:
+        raise GeneratorError(None, f"{len(result.warnings)} warning(s) with --strict")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -335,7 +338,9 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if args.list_interface_versions:
             print(_interface_listing(options))
             return EXIT_OK
-        result = build(options)
+        result = outputs(
+            options, layout_json=bool(args.layout_json), report_json=bool(args.report_json)
+        )
         _report(result, args.strict)
         files = all_outputs(result, args)
         if args.command == "check":
@@ -345,7 +350,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         except OSError as exc:
             where = exc.filename or out
             raise GeneratorError(None, f"cannot write {where}: {exc.strerror}") from None
-        print(result.summary())
+        print(result.summary)
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -355,6 +360,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _interface_listing(options: Options) -> str:
     """``--list-interface-versions``: name and value of each, the one in effect marked."""
+    from .pipeline import analyze, interface_versions
+
     defines = tuple((n, v) for n, v in options.defines if n != INTERFACE_VERSION)
     analysis = analyze(replace(options, defines=defines, interface_version=None))
     versions = interface_versions(analysis.module)
@@ -405,6 +412,9 @@ def _check(files: Mapping[Path, str], argv: Sequence[str]) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from .pipeline import analyze
+    from .show import show
+
     try:
         options = _options(args)
         if args.list_interface_versions:
@@ -436,6 +446,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _diff_side(args: argparse.Namespace, side: str) -> dict:
     """One side of a diff as an ABI snapshot: read back, or made from a header."""
+    from .pipeline import analyze
+    from .snapshot import load_snapshot, snapshot
+
     spec = getattr(args, side)
     path = Path(spec)
     if path.suffix.lower() == ".json" and not path.is_dir():
@@ -458,6 +471,7 @@ def _diff_side(args: argparse.Namespace, side: str) -> dict:
         defines=tuple(defines.items()),
         interface_version=getattr(args, f"{side}_interface_version") or args.interface_version,
         sdk_version=version,
+        cache_dir=_cache_dir(args),
     )
     analysis = analyze(options)
     return snapshot(analysis.module, analysis.layouts, analysis.provenance)

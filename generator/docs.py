@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -31,13 +30,13 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from .errors import Diagnostics, GeneratorError, Loc
+from .inputs import PAGE_FILE, page_files
 
 SITE = "https://learn.microsoft.com"
 DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
 
 # ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
 # (ni- IOCTL pages, index.md) describe nothing the header declares.
-_PAGE_FILE = re.compile(r"(n[sefci])-([^-]+)-.+")
 _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
@@ -129,27 +128,6 @@ class DocIndex:
         return None
 
 
-def page_files(folder: Path) -> list[Path]:
-    """The reference pages of a folder that ``load_docs`` reads, in its order."""
-    return [p for p in sorted(Path(folder).glob("*.md")) if _PAGE_FILE.fullmatch(p.stem)]
-
-
-def folder_digest(folder: Path) -> str:
-    """One sha256 for a folder of pages: over each page's name and bytes, in order.
-
-    A folder that cannot be read has no digest (the reader reports it).
-    """
-    digest = hashlib.sha256()
-    try:
-        for path in page_files(folder):
-            data = path.read_bytes()
-            digest.update(f"{path.name}\0{len(data)}\0".encode())
-            digest.update(data)
-    except OSError:
-        return ""
-    return digest.hexdigest()
-
-
 def load_docs(dirs: Sequence[Path], diagnostics: Diagnostics) -> DocIndex:
     """Read every reference page in ``dirs``, in sorted order.
 
@@ -207,7 +185,7 @@ def read_page_text(text: str, file: str) -> DocPage:
         page.url  # ".../ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation"
     """
     stem = file.removesuffix(".md")
-    named = _PAGE_FILE.fullmatch(stem)
+    named = PAGE_FILE.fullmatch(stem)
     if not named:
         raise GeneratorError(Loc(file), "not a reference page name (ns-, ne-, nf-, nc- or ni-)")
     url = f"{DDI_ROOT}/{named.group(2)}/{stem}"

@@ -15,86 +15,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__, ir
+from .cache import Cache, current_digest
+from .cache import key as cache_key
 from .derive import derive_rules, merge_rules, requirement_stubs, rules_report, rules_summary
-from .docs import DocIndex, folder_digest, load_docs
+from .docs import DocIndex, DocPage, load_docs
 from .errors import Diagnostics, GeneratorError, Loc
+from .inputs import file_digest, folder_digest, shipped_rules_path
 from .layout import ABIS, Layout, layouts
 from .lower import lower, size_checks
+from .options import COMMAND_LINE, INTERFACE_VERSION, Options, Provenance
 from .parse import parse, parse_size_asserts
-from .preprocess import file_digest, preprocess
+from .preprocess import preprocess
 from .render import render_module
-from .rules import Rule, load_rules, shipped_rules_path
+from .rules import Rule, load_rules
 from .snapshot import snapshot
-
-INTERFACE_VERSION = "DXGKDDI_INTERFACE_VERSION"
-COMMAND_LINE = Loc("<command line>", 1, 1)
-
-
-@dataclass(frozen=True)
-class Options:
-    """What to generate from: the command line, as data."""
-
-    header: Path
-    include_dirs: tuple[Path, ...] = ()
-    defines: tuple[tuple[str, str], ...] = ()
-    docs: tuple[Path, ...] = ()
-    rules: tuple[Path, ...] | None = None  # None: the shipped rules
-    keep_going: bool = False
-    command: str = "d3dkmt-codegen generate"
-    # Read the reference pages in a second process while the header is parsed
-    # (the CLI does; library callers may not want a child process).
-    parallel: bool = False
-    # --interface-version: "WDDM2_7" or "DXGKDDI_INTERFACE_VERSION_WDDM2_7"
-    interface_version: str | None = None
-    sdk_version: str | None = None  # the Windows Kit version the header came from
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where one run's output came from: recorded in the banner and the JSON files.
-
-    Names and digests only (no absolute paths, no time), so that identical inputs
-    give identical bytes.
-    """
-
-    header: str
-    sdk_version: str | None = None
-    interface_version: str | None = None
-    defines: tuple[tuple[str, str], ...] = ()
-    # (kind, name, sha256): kind is "header", "docs" (a folder, one digest) or "rules"
-    inputs: tuple[tuple[str, str, str], ...] = ()
-    tool: str = f"d3dkmt-codegen {__version__}"
-
-    def to_json(self) -> dict:
-        return {
-            "tool": self.tool,
-            "header": self.header,
-            "sdk_version": self.sdk_version,
-            "interface_version": self.interface_version,
-            "defines": {name: value for name, value in self.defines},
-            "inputs": [{"kind": k, "name": n, "sha256": d} for k, n, d in self.inputs],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping) -> Provenance:
-        return cls(
-            header=str(data.get("header", "")),
-            sdk_version=data.get("sdk_version"),
-            interface_version=data.get("interface_version"),
-            defines=tuple(sorted((data.get("defines") or {}).items())),
-            inputs=tuple((i["kind"], i["name"], i["sha256"]) for i in data.get("inputs", ())),
-            tool=str(data.get("tool", "")),
-        )
-
-    def banner(self) -> list[str]:
-        lines = []
-        if self.sdk_version:
-            lines.append(f"SDK version: {self.sdk_version}")
-        if self.interface_version:
-            lines.append(f"Interface version: {INTERFACE_VERSION} = {self.interface_version}")
-        lines.append("Inputs (sha256):")
-        lines += [f"  {kind} {name} {digest}" for kind, name, digest in self.inputs]
-        return lines
 
 
 @dataclass
@@ -105,6 +39,8 @@ class Analysis:
     layouts: Mapping[str, Layout]
     diagnostics: Diagnostics
     provenance: Provenance
+    # (path, sha256) of every header file read: a cached analysis holds while they do
+    depends: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -120,6 +56,7 @@ class Result:
     diagnostics: Diagnostics
     report: dict = field(default_factory=dict)
     provenance: Provenance | None = None
+    depends: tuple[tuple[str, str], ...] = ()
 
     @property
     def stem(self) -> str:
@@ -164,7 +101,7 @@ def build(options: Options) -> Result:
         result = build(Options(Path("d3dkmthk.h"), docs=(Path("docs/d3dkmthk"),)))
         result.text  # the Python module
     """
-    pages = _PageReader(options.docs, options.parallel)
+    pages = _PageReader(options.docs, options.parallel, Cache(options.cache_dir))
     try:
         return _build(options, pages)
     finally:
@@ -174,11 +111,45 @@ def build(options: Options) -> Result:
 def analyze(options: Options) -> Analysis:
     """The front half of ``build()``: preprocess, parse, lower, lay out.
 
+    With ``options.cache_dir``, an earlier analysis of the same header files and
+    options is taken from the cache instead.
+
     Example::
 
         analysis = analyze(Options(Path("d3dkmthk.h")))
         analysis.layouts["x86"].record("D3DKMT_DESTROYALLOCATION").size  # 16
     """
+    cache = Cache(options.cache_dir)
+    name = analysis_key(options)
+    cached = cache.get("analysis", name) if name else None
+    if isinstance(cached, Analysis):
+        return cached
+    analysis = _analyze(options)
+    if name:
+        cache.put("analysis", name, analysis, analysis.depends)
+    return analysis
+
+
+def analysis_key(options: Options) -> str | None:
+    """The cache key of ``analyze(options)``: the header's bytes and where its
+    includes are looked for, and every option that changes the analysis (the files
+    it includes are checked through the entry's own list). None: no header to read."""
+    header = Path(options.header)
+    digest = current_digest(header)
+    if digest is None:
+        return None
+    return cache_key(
+        "analysis",
+        digest,
+        str(header.resolve().parent),
+        [str(Path(d).resolve()) for d in options.include_dirs],
+        options.defines,
+        options.interface_version,
+        options.sdk_version,
+    )
+
+
+def _analyze(options: Options) -> Analysis:
     diagnostics = Diagnostics()
     defines = _defines(options)
     pp = preprocess(options.header, abi="x64", include_dirs=options.include_dirs, defines=defines)
@@ -188,6 +159,7 @@ def analyze(options: Options) -> Analysis:
     module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
     _check_interface_version(module, defines, options)
     checks = list(module.size_checks)
+    sources = list(pp.sources)
     if pp.arch_dependent:
         # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
         # the x86 view contributes its own size checks.
@@ -196,6 +168,7 @@ def analyze(options: Options) -> Analysis:
         )
         asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
         checks += size_checks(asserts, module, pp86, "x86")
+        sources += pp86.sources
     module = replace(
         module,
         size_checks=tuple(checks),
@@ -210,9 +183,10 @@ def analyze(options: Options) -> Analysis:
         sdk_version=options.sdk_version,
         interface_version=module.interface_version,
         defines=module.defines,
-        inputs=tuple(("header", name, digest) for name, digest in pp.digests),
+        inputs=tuple(("header", name, digest) for name, _, digest in pp.sources),
     )
-    return Analysis(module, engines, diagnostics, provenance)
+    depends = tuple(dict.fromkeys((path, digest) for _, path, digest in sources if path))
+    return Analysis(module, engines, diagnostics, provenance, depends)
 
 
 def _build(options: Options, pages: _PageReader) -> Result:
@@ -230,41 +204,60 @@ def _build(options: Options, pages: _PageReader) -> Result:
     provenance = replace(
         analysis.provenance,
         inputs=analysis.provenance.inputs
-        + tuple(("docs", Path(d).name, folder_digest(Path(d))) for d in options.docs)
+        + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
         + tuple(("rules", Path(f).name, file_digest(Path(f))) for f in rule_files),
     )
     text, stub, report = render_module(
         module, engines, docs, rules, stubs, _banner(module, options, provenance)
     )
     report["rules"] = rules_report(rules, stubs, skipped)
-    return Result(module, engines, docs, rules, text, stub, diagnostics, report, provenance)
+    return Result(
+        module, engines, docs, rules, text, stub, diagnostics, report, provenance, analysis.depends
+    )
 
 
 class _PageReader:
-    """The reference pages, read here or (``parallel``) in a second process.
+    """The reference pages, from the cache or read here or (``parallel``) in a
+    second process.
 
     Reading ~900 pages takes about as long as parsing the header; on a machine
-    with two cores both can happen at once.
+    with two cores both can happen at once. Each folder is cached by its digest.
     """
 
-    def __init__(self, dirs: Sequence[Path], parallel: bool) -> None:
+    def __init__(self, dirs: Sequence[Path], parallel: bool, cache: Cache) -> None:
         self.dirs = tuple(dirs)
+        self.cache = cache
+        self.digests = {d: folder_digest(Path(d)) for d in self.dirs}
+        self.keys = {d: cache_key("pages", self.digests[d]) for d in self.dirs if self.digests[d]}
+        self.found: dict[Path, tuple[list[DocPage], list[tuple[Loc | None, str]]]] = {}
+        for folder, name in self.keys.items():
+            hit = cache.get("pages", name)
+            if hit is not None:
+                self.found[folder] = hit
+        self.missing = [d for d in self.dirs if d not in self.found]
         self.pool: ProcessPoolExecutor | None = None
         self.future: Future | None = None
-        if parallel and self.dirs and (os.cpu_count() or 1) > 1:
+        if parallel and self.missing and (os.cpu_count() or 1) > 1:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            self.future = self.pool.submit(_read_pages, self.dirs)
+            self.future = self.pool.submit(_read_pages, self.missing)
 
     def index(self, diagnostics: Diagnostics) -> DocIndex:
-        if self.future is None:
-            return load_docs(list(self.dirs), diagnostics)
-        pages, warnings, error = self.future.result()
-        if error is not None:
-            raise GeneratorError(*error)
-        for loc, message in warnings:
-            diagnostics.warn(loc, message)
+        if self.missing:
+            read, error = self.future.result() if self.future else _read_pages(self.missing)
+            if error is not None:
+                raise GeneratorError(*error)
+            for folder, entry in zip(self.missing, read, strict=True):
+                self.found[folder] = entry
+                if folder in self.keys:
+                    self.cache.put("pages", self.keys[folder], entry)
+        pages: list[DocPage] = []
+        for folder in self.dirs:
+            folder_pages, warnings = self.found[folder]
+            pages += folder_pages
+            for loc, message in warnings:
+                diagnostics.warn(loc, message)
         return DocIndex.from_pages(pages)
 
     def close(self) -> None:
@@ -272,15 +265,20 @@ class _PageReader:
             self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _read_pages(dirs: Sequence[Path]) -> tuple[list, list, tuple[Loc | None, str] | None]:
-    """In the second process: pages, warnings, and the error if there was one
+def _read_pages(
+    dirs: Sequence[Path],
+) -> tuple[list[tuple[list[DocPage], list[tuple[Loc | None, str]]]], tuple[Loc | None, str] | None]:
+    """Per folder, its pages and warnings; and the error if there was one
     (plain data: an exception with our constructor does not cross processes)."""
-    diagnostics = Diagnostics()
-    try:
-        index = load_docs(list(dirs), diagnostics)
-    except GeneratorError as error:
-        return [], [], (error.loc, error.message)
-    return list(index.pages), [(w.loc, w.message) for w in diagnostics.warnings], None
+    read = []
+    for folder in dirs:
+        diagnostics = Diagnostics()
+        try:
+            index = load_docs([folder], diagnostics)
+        except GeneratorError as error:
+            return [], (error.loc, error.message)
+        read.append((list(index.pages), [(w.loc, w.message) for w in diagnostics.warnings]))
+    return read, None
 
 
 def _defines(options: Options) -> dict[str, str]:

@@ -21,6 +21,7 @@ import pcpp
 from pcpp.preprocessor import OutputDirective
 
 from .errors import GeneratorError, Loc
+from .inputs import file_digest
 
 PRELUDE_NAME = "<prelude>"
 
@@ -96,8 +97,9 @@ class Preprocessed:
     header_files: tuple[str, ...]
     warnings: tuple[tuple[Loc, str], ...] = ()
     arch_dependent: bool = False  # the header tests _WIN64, _AMD64_, _X86_, ...
-    # (file name, sha256 of its bytes) of every header file read, for provenance
-    digests: tuple[tuple[str, str], ...] = ()
+    # (file name, path, sha256 of its bytes) of every header file read: the
+    # provenance names them, the cache checks them
+    sources: tuple[tuple[str, str, str], ...] = ()
 
 
 def prelude_text() -> str:
@@ -252,10 +254,10 @@ def preprocess(
     read = [f for f in pp.files_read if Path(f).is_file()]
     paths = {pp.name_of(f): f for f in reversed([str(header), *read])}
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
-    digests = tuple(
-        (name, file_digest(Path(paths[name])))
+    sources = tuple(
+        (name, str(Path(paths[name]).resolve()), file_digest(Path(paths[name])))
         if Path(paths[name]).is_file()
-        else (name, hashlib.sha256(header_text.encode("utf-8")).hexdigest())
+        else (name, "", hashlib.sha256(header_text.encode("utf-8")).hexdigest())
         for name in header_files
     )
     return Preprocessed(
@@ -267,13 +269,8 @@ def preprocess(
         header_files=header_files,
         warnings=tuple(pp.warnings),
         arch_dependent=pp.arch_dependent,
-        digests=digests,
+        sources=sources,
     )
-
-
-def file_digest(path: Path) -> str:
-    """The sha256 of a file's bytes, as hex."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _strip_annotations(

@@ -29,17 +29,16 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from .errors import Diagnostics, GeneratorError, Loc
+from .inputs import shipped_rules_path
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-SHIPPED_RULES = "data/rules/d3dkmthk.toml"
 SHIPPED_DISPLAY = "rules/d3dkmthk.toml"  # how errors name the shipped file
 _RULE_HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]")
 _KEYS = frozenset(
@@ -87,11 +86,6 @@ class Rule:
                     found.append(path)
         # A path's prefixes are attributes too (self.Flags of self.Flags.Primary).
         return tuple(p for p in found if not any(q.startswith(p + ".") for q in found))
-
-
-def shipped_rules_path() -> Path:
-    """The rules file the project ships (the default for ``--rules``)."""
-    return Path(str(resources.files("generator").joinpath(SHIPPED_RULES)))
 
 
 # -- hand-written rules -----------------------------------------------------------------

@@ -20,6 +20,20 @@ CORPUS_HELP = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI caches in the user's cache folder (XDG_CACHE_HOME on Linux): the tests
+    use one of their own, shared by the session, and never the user's."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The corpus folder from D3DKMT_CORPUS; skips the test when it is not set."""

@@ -1,0 +1,134 @@
+"""A content-addressed cache of what runs compute, in the user's cache folder.
+
+Like ccache's manifest mode: an entry is found by a key made of the bytes of
+the inputs known up front (the header, the pages, the rules, the options) and
+the generator's own fingerprint; it also lists the files discovered while
+computing it (the headers the header includes) with their digests, and is used
+only while each still has that digest. An entry is a header line, the digest of
+its payload and the pickled payload: one that is truncated, corrupt or written
+by another generator version is ignored (and later overwritten), never trusted.
+Entries are written to a temporary file and renamed into place, so a reader
+never sees half of one, whatever other runs are doing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .inputs import file_digest
+
+MAGIC = b"d3dkmt-codegen cache 1\n"
+# Libraries whose behaviour shapes what is cached (parsed pages, IR, text).
+_LIBRARIES = ("pcpp", "pycparser", "jinja2", "markdown-it-py", "pyyaml")
+
+
+def default_dir() -> Path:
+    """The user's cache folder for this tool (``platformdirs``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("d3dkmt-codegen", appauthor=False))
+
+
+@functools.cache
+def fingerprint() -> str:
+    """This generator: its version, its own files (code, prelude, templates, shipped
+    rules), the Python that runs it and the versions of the libraries it uses."""
+    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]}".encode())
+    package = Path(__file__).resolve().parent
+    templates = package.parent / "templates"
+    if not templates.is_dir():
+        templates = package / "templates"
+    files = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    files += sorted(p for p in templates.glob("*.jinja"))
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    from importlib import metadata  # only when a key is needed: it is slow to import
+
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name} {metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+def key(*parts: object) -> str:
+    """A cache key from the fingerprint and ``parts`` (their ``repr``s)."""
+    digest = hashlib.sha256(fingerprint().encode())
+    for part in parts:
+        digest.update(b"\0" + repr(part).encode())
+    return digest.hexdigest()
+
+
+def current_digest(path: str | Path) -> str | None:
+    """The sha256 of a file as it is now, or None if it cannot be read."""
+    try:
+        return file_digest(Path(path))
+    except OSError:
+        return None
+
+
+class Cache:
+    """One cache folder; ``Cache(None)`` caches nothing."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = Path(root) if root is not None else None
+
+    def _path(self, kind: str, name: str) -> Path:
+        assert self.root is not None
+        return self.root / kind / name[:2] / name
+
+    def get(self, kind: str, name: str) -> Any | None:
+        """The value stored under ``name``, or None: missing, damaged, from another
+        version, or made from a discovered file that has changed since."""
+        if self.root is None:
+            return None
+        try:
+            data = self._path(kind, name).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(MAGIC):
+            return None
+        payload_digest, _, payload = data[len(MAGIC) :].partition(b"\n")
+        if payload_digest.decode("ascii", "replace") != hashlib.sha256(payload).hexdigest():
+            return None
+        try:
+            depends, value = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - any damage means: not cached
+            return None
+        if any(current_digest(path) != digest for path, digest in depends):
+            return None
+        return value
+
+    def put(self, kind: str, name: str, value: Any, depends: Iterable[Sequence[str]] = ()) -> None:
+        """Store ``value``; ``depends`` are (path, sha256) of the files it was made
+        from beyond those in the key. A cache that cannot be written is no error."""
+        if self.root is None:
+            return
+        payload = pickle.dumps(
+            ([(str(p), d) for p, d in depends], value), protocol=pickle.HIGHEST_PROTOCOL
+        )
+        data = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        target = self._path(kind, name)
+        temp = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temp, target)
+            temp = None
+        except OSError:
+            pass
+        finally:
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)

@@ -1,0 +1,124 @@
+"""The cache: a warm run gives the cold run's bytes, and an entry is used only while
+every input it was made from is unchanged; damaged or foreign entries are ignored."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import cache as cache_module
+from generator.cli import main, sample_dir
+
+
+def _copy_sample(tmp_path: Path) -> Path:
+    folder = tmp_path / "sdk"
+    shutil.copytree(sample_dir(), folder)
+    return folder / "d3dkmthk.h"
+
+
+def _generate(header: Path, out: Path, cache: Path, *extra: str) -> int:
+    return main(["generate", "--header", str(header), "--docs", str(header.parent / "docs"),
+                 "--out", str(out), "--cache-dir", str(cache), *extra])  # fmt: skip
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_warm_run_gives_the_same_bytes_and_no_cache_writes_none(tmp_path: Path) -> None:
+    header = _copy_sample(tmp_path)
+    cache = tmp_path / "cache"
+    assert _generate(header, tmp_path / "cold", cache, "--no-cache") == 0
+    assert not cache.exists()
+    assert _generate(header, tmp_path / "first", cache) == 0
+    assert {p.name for p in cache.iterdir()} == {"analysis", "pages", "outputs"}
+    assert _generate(header, tmp_path / "warm", cache) == 0
+    assert _files(tmp_path / "cold") == _files(tmp_path / "first") == _files(tmp_path / "warm")
+
+
+def test_a_changed_input_is_never_answered_from_the_cache(tmp_path: Path) -> None:
+    header = _copy_sample(tmp_path)
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    assert _generate(header, out, cache) == 0
+    header.write_text(header.read_text() + "\n#define CACHE_PROBE 12345\n")
+    assert _generate(header, out, cache) == 0
+    assert "CACHE_PROBE = 12345" in (out / "d3dkmthk.py").read_text()
+    page = next((header.parent / "docs").glob("ns-*.md"))
+    page.write_text(page.read_text().replace("OpenGL ICD", "OpenGL Teh"))
+    assert _generate(header, out, cache) == 0
+    assert "Teh" in (out / "d3dkmthk.py").read_text()
+
+
+def test_an_included_header_that_changes_invalidates_the_entry(tmp_path: Path) -> None:
+    folder = tmp_path / "inc"
+    folder.mkdir()
+    (folder / "top.h").write_text('#include "part.h"\ntypedef struct _T { PART p; } T;\n')
+    (folder / "part.h").write_text("typedef struct _PART { UINT a; } PART;\n")
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    args = ["--rules", "/dev/null"]
+    assert main(["generate", "--header", str(folder / "top.h"), "--out", str(out),
+                 "--cache-dir", str(cache), *args]) == 0  # fmt: skip
+    (folder / "part.h").write_text("typedef struct _PART { ULONGLONG a; } PART;\n")
+    assert main(["generate", "--header", str(folder / "top.h"), "--out", str(out),
+                 "--cache-dir", str(cache), *args]) == 0  # fmt: skip
+    assert "c_uint64" in (out / "top.py").read_text()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign"])
+def test_damaged_or_foreign_entries_are_ignored(tmp_path: Path, damage: str) -> None:
+    header = _copy_sample(tmp_path)
+    cache = tmp_path / "cache"
+    assert _generate(header, tmp_path / "first", cache) == 0
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:
+        data = entry.read_bytes()
+        if damage == "truncate":
+            entry.write_bytes(data[: len(data) // 2])
+        elif damage == "flip":
+            entry.write_bytes(data[:-10] + bytes([data[-10] ^ 0xFF]) + data[-9:])
+        else:  # written by another version of the generator
+            entry.write_bytes(data.replace(b"cache 1\n", b"cache 0\n", 1))
+    assert _generate(header, tmp_path / "second", cache) == 0
+    assert _files(tmp_path / "first") == _files(tmp_path / "second")
+
+
+def test_another_generator_version_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = cache_module.Cache(tmp_path)
+    cache.put("x", cache_module.key("probe"), "value")
+    assert cache.get("x", cache_module.key("probe")) == "value"
+    monkeypatch.setattr(cache_module, "fingerprint", lambda: "another version")
+    assert cache.get("x", cache_module.key("probe")) is None
+
+
+def test_runs_at_once_share_the_cache(tmp_path: Path) -> None:
+    header = _copy_sample(tmp_path)
+    cache = tmp_path / "cache"
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "generator",
+                "generate",
+                "--header",
+                str(header),
+                "--docs",
+                str(header.parent / "docs"),
+                "--out",
+                str(tmp_path / f"out{i}"),
+                "--cache-dir",
+                str(cache),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for i in range(4)
+    ]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
+    assert len({tuple(_files(tmp_path / f"out{i}").items()) for i in range(4)}) == 1
+    assert not [p for p in cache.rglob(".tmp-*")]
