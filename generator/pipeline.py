@@ -23,6 +23,7 @@ from .parse import parse, parse_size_asserts
 from .preprocess import preprocess
 from .render import render_module
 from .rules import Rule, load_rules, shipped_rules_path
+from .spelling import Names
 
 INTERFACE_VERSION = "DXGKDDI_INTERFACE_VERSION"
 
@@ -198,11 +199,12 @@ def _interface_version(module: ir.Module, defines: Mapping[str, str]) -> str | N
     return None
 
 
-def _member_paths(module: ir.Module, engine: Layout) -> dict[str, list[str]]:
-    names = module.record_names()
+def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
+    """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
+    names = Names(module)
     return {
-        name: [path for path, *_ in engine.paths(key)]
-        for key, name in names.items()
+        name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
+        for key, name in module.record_names().items()
         if module.records[key].fields is not None
     }
 
