@@ -59,7 +59,7 @@ class RecordClasses:
         # ctypes copies the members of an anonymous member into its parent, so the
         # names we make up must be unique across the parent and everything lifted
         # into it: they carry the record's scope ("_0_1" for the second anonymous
-        # member of the first one).
+        # member of the first one). C members never take them (spelling.MADE_UP).
         scope = self._scope(key)
         units = _UnitNamer(scope)
         aligners = 0
@@ -90,7 +90,7 @@ class RecordClasses:
                 if member.name:
                     bitfields.append(
                         BitFieldView(
-                            member.name,
+                            self.spelling.names.member(key, member.name),
                             (units.current,),
                             place.bit_offset or 0,
                             member.bits,
@@ -106,7 +106,8 @@ class RecordClasses:
                 fields.append(FieldView(attr, self.spelling.ctype(member.type)))
                 bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
             else:
-                fields.append(FieldView(member.name, self.spelling.ctype(member.type)))
+                name = self.spelling.names.member(key, member.name)
+                fields.append(FieldView(name, self.spelling.ctype(member.type)))
         if layout.filler:
             fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
         # Under #pragma pack ctypes cannot align past the pack, though MSVC does for

@@ -32,14 +32,16 @@ covers, for a maintainer to encode.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ir
 from .docs import DocIndex, DocPage
 from .errors import Loc
 from .rules import Rule, member_path
+from .spelling import Names
 
 # -- derived rules ------------------------------------------------------------------------
 # SAL that sizes a buffer, first argument the count (element or byte count: either
@@ -53,6 +55,7 @@ _SAL_SIZE = re.compile(
 )
 _SAL_CALL = re.compile(r"(_[A-Za-z_]+?_)\s*\((.*)\)\s*$", re.S)
 _INT_SUFFIX = re.compile(r"\b(0[xX][0-9A-Fa-f]+|\d+)[uUlL]+\b")
+_C_NAME = re.compile(r"(?<!\w)[A-Za-z_]\w*")  # not the x of 0x10
 _RESERVED = re.compile(r"(?:ul|dw)?Reserved\d*")
 _COUNT_SENTENCE = re.compile(r"^(?:specifies\s+)?(?:the\s+)?(?:number|count|size)\b", re.I)
 _COUNT_LINK = re.compile(
@@ -67,7 +70,7 @@ _MAX_RANGES = 3  # more alternatives than this: test against the generated IntEn
 class _Slot:
     """A member as seen from a named record: its path and what may be said about it."""
 
-    path: str
+    path: str  # in C names, as SAL and the pages name members
     field: ir.Field
     scope: str  # path prefix of the record that declares it (count names resolve there)
     certain: bool  # its bytes always mean this member (not one arm of several)
@@ -75,6 +78,7 @@ class _Slot:
     out_only: bool  # the caller never fills it in
     page: DocPage | None
     doc_name: str  # its name on ``page``
+    py: str = ""  # the path in Python names, as validate() reads it
 
 
 class _Deriver:
@@ -87,6 +91,7 @@ class _Deriver:
         self.constants = {c.name: c.value for c in module.constants}
         # The IntEnum classes' names (the first typedef, else the key), as rendered.
         self.enum_names = module.enum_names()
+        self.names = Names(module)
 
     def page_of(self, key: str) -> DocPage | None:
         name = self.public.get(key)
@@ -100,7 +105,7 @@ class _Deriver:
     def slots(self, key: str) -> list[_Slot]:
         found: list[_Slot] = []
         self._walk(key, "", True, True, False, self.page_of(key), "", found)
-        return found
+        return [replace(slot, py=self.names.path(key, slot.path)) for slot in found]
 
     def _walk(
         self, key: str, scope: str, certain: bool, sal_ok: bool, out_only: bool,
@@ -184,7 +189,7 @@ class _Deriver:
             found.extend(self.word_rules(name, slot, by_path, sized))
             found.extend(self.reserved_rules(name, slot))
             found.extend(self.enum_rules(name, slot))
-        order = {s.path: i for i, s in enumerate(slots)}
+        order = {s.py: i for i, s in enumerate(slots)}
         kinds = ("sal", "words", "bound", "reserved", "enum")
         found.sort(key=lambda r: (order.get(r.member, len(order)), kinds.index(r.kind)))
         return found
@@ -217,8 +222,8 @@ class _Deriver:
             return _derived(
                 record,
                 "sal",
-                slot.path,
-                f"{count} <= 0 or bool(self.{slot.path})",
+                slot.py,
+                f"{count} <= 0 or bool(self.{slot.py})",
                 f"must not be NULL when {count_c} > 0",
                 f"SAL {text} at {loc.file}:{loc.line}",
                 loc,
@@ -233,7 +238,7 @@ class _Deriver:
         slot = by_path.get(scope + name[1:].strip())
         if slot is None or not isinstance(self.module.resolve(slot.field.type), ir.Pointer):
             return None
-        return slot.path
+        return slot.py
 
     def count_expression(self, text: str, scope: str, by_path: Mapping[str, _Slot]) -> str | None:
         """``text`` (a C count expression) as Python over ``self``, or None if unreadable.
@@ -241,8 +246,23 @@ class _Deriver:
         Member names resolve in ``scope`` (C: relative to the declaring record) and
         must be integers; other names must be integer constants; only ``+ - *``.
         """
+        # A C name that is a Python keyword (a member "from") is parsed as a stand-in.
+        held: dict[str, str] = {}
+
+        def hold(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if not keyword.iskeyword(word):
+                return word
+            stand_in = next((k for k, v in held.items() if v == word), f"_c{len(held)}_")
+            held[stand_in] = word
+            return stand_in
+
+        def c_name(name: str) -> str:
+            return ".".join(held.get(part, part) for part in name.split("."))
+
         try:
-            tree = ast.parse(_INT_SUFFIX.sub(r"\1", text.strip()), mode="eval").body
+            python = _C_NAME.sub(hold, _INT_SUFFIX.sub(r"\1", text.strip()))
+            tree = ast.parse(python, mode="eval").body
         except SyntaxError:
             return None  # *pCchDest: a dereference is not an expression of members
 
@@ -253,11 +273,11 @@ class _Deriver:
             if isinstance(node, ast.Constant):
                 return node if type(node.value) is int else None
             path = member_path(node) if isinstance(node, ast.Name | ast.Attribute) else None
-            slot = by_path.get(scope + path) if path else None
+            slot = by_path.get(scope + c_name(path)) if path else None
             if slot is not None and self.is_integer(slot.field):
-                return ast.parse(f"self.{slot.path}", mode="eval").body
-            if isinstance(node, ast.Name) and node.id in self.constants:
-                return ast.Constant(self.constants[node.id])
+                return ast.parse(f"self.{slot.py}", mode="eval").body
+            if isinstance(node, ast.Name) and c_name(node.id) in self.constants:
+                return ast.Constant(self.constants[c_name(node.id)])
             return None  # sizeof(...), a pointer member, an unknown name, ...
 
         converted = convert(tree)
@@ -298,8 +318,8 @@ class _Deriver:
                     _derived(
                         record,
                         "words",
-                        other.path,
-                        f"self.{slot.path} <= 0 or bool(self.{other.path})",
+                        other.py,
+                        f"self.{slot.py} <= 0 or bool(self.{other.py})",
                         f"must not be NULL when {slot.doc_name} > 0",
                         cite,
                         doc.loc,
@@ -310,8 +330,8 @@ class _Deriver:
                     _derived(
                         record,
                         "bound",
-                        slot.path,
-                        f"self.{slot.path} <= {target.count}",
+                        slot.py,
+                        f"self.{slot.py} <= {target.count}",
                         f"must be at most {target.count}, the length of {word}",
                         cite,
                         doc.loc,
@@ -324,7 +344,7 @@ class _Deriver:
         if slot.out_only or not slot.certain or not _RESERVED.fullmatch(member.name or ""):
             return []
         target = self.module.resolve(member.type)
-        path = f"self.{slot.path}"
+        path = f"self.{slot.py}"
         if self.is_integer(member):
             condition, message = f"{path} == 0", "is reserved and must be zero"
         elif isinstance(target, ir.Pointer):
@@ -342,7 +362,7 @@ class _Deriver:
             _derived(
                 record,
                 "reserved",
-                slot.path,
+                slot.py,
                 condition,
                 message,
                 self._reserved_cite(slot),
@@ -373,8 +393,9 @@ class _Deriver:
         if enum is None or not enum.members:
             return []
         name = self.enum_names.get(target.name, target.name)
+        py_name = self.names.of(name)
         values = sorted({_stored(m.value, member.bits or 32) for m in enum.members})
-        path = f"self.{slot.path}"
+        path = f"self.{slot.py}"
         flags = [v for v in values if v]
         if len(flags) >= 3 and all(v > 0 and v & (v - 1) == 0 for v in flags):
             mask = 0
@@ -387,14 +408,14 @@ class _Deriver:
             if condition.count(" or ") >= _MAX_RANGES and member.bits is None:
                 # Too many ranges to read (D3DDDIFORMAT): ask the generated IntEnum,
                 # whose values are these (a full-width field reads them unchanged).
-                condition = f"{path} in set({name})"
+                condition = f"{path} in set({py_name})"
             message = f"must be a {name} value"
         loc = member.loc
         return [
             _derived(
                 record,
                 "enum",
-                slot.path,
+                slot.py,
                 condition,
                 message,
                 f"{slot.path} is declared {name} at {loc.file}:{loc.line}",
@@ -568,7 +589,8 @@ def requirement_stubs(
 
         found: list[str] = []
         for member in page.members:
-            covered = member.name in read or any(p.startswith(member.name + ".") for p in read)
+            path = deriver.names.path(key, member.name)
+            covered = path in read or any(p.startswith(path + ".") for p in read)
             # What the callee does with an [out] member is nothing validate() can check.
             if covered or _Deriver.direction_out(member.direction):
                 continue

@@ -66,7 +66,12 @@ class Docstrings:
 
     # -- records -----------------------------------------------------------------------
     def record_doc(self, key: str, name: str) -> tuple[str, tuple[StubMember, ...]]:
-        """A record's docstring, and its members as the .pyi stub shows them."""
+        """A record's docstring, and its members as the .pyi stub shows them.
+
+        ``name`` is the record's C name; members are listed under their Python
+        names, each renamed one with its C name.
+        """
+        names = self.spelling.names
         record = self.module.records[key]
         page = self.docs.find(name) or (self.docs.find(record.tag) if record.tag else None)
         parts: list[str] = []
@@ -84,9 +89,11 @@ class Docstrings:
         for path, member in self._documented_members(key, page_members):
             paths.add(path)
             body, source = self._member_text(member, page_members.get(path))
-            entries.append(self._member_entry(path, member, body))
+            py_path = names.path(key, path)
+            body = " ".join(filter(None, (names.renamed(path, py_path), body)))
+            entries.append(self._member_entry(py_path, member, body))
             if "." not in path:
-                member_docs.append(StubMember(path, self.spelling.py_type(member), body))
+                member_docs.append(StubMember(py_path, self.spelling.py_type(member), body))
             if counted:
                 self.coverage.count("members", source)
                 if page:
@@ -107,7 +114,8 @@ class Docstrings:
         if page:
             tail.append(f"Reference: {page.url}")
         tail.append(f"Declared at: {record.loc.file}:{record.loc.line}")
-        parts.append("\n".join(tail))
+        tail.append(names.renamed(name, self.spelling.record_name(key)))
+        parts.append("\n".join(filter(None, tail)))
         return "\n\n".join(parts), tuple(member_docs)
 
     def _documented_members(
@@ -173,9 +181,17 @@ class Docstrings:
 
     # -- enums -------------------------------------------------------------------------
     def enum_doc(self, name: str, enum: ir.Enum) -> str:
-        """An IntEnum's docstring: description, then each member's value and text."""
+        """An IntEnum's docstring: description, then each member's value and text.
+
+        ``name`` is the enum's C name; renamed members are listed with theirs.
+        """
+        names = self.spelling.names
         page = self.docs.find(name) or (self.docs.find(enum.tag) if enum.tag else None)
-        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"The {name} enumeration."]
+        # An enum with neither tag nor typedef has only the name lower.py made up.
+        made_up = enum.tag is None and name == enum.key and name not in self.module.typedefs
+        shown = names.of(name) if made_up else name
+        fallback = f"The {shown} enumeration."
+        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else fallback]
         page_members = {m.name: m for m in page.members} if page else {}
         lines = []
         self.coverage.count("enums", "page" if page else "none")
@@ -186,14 +202,16 @@ class Docstrings:
             text = doc.text if doc and doc.text else item.comment
             self.coverage.count("enum_values", "page" if doc and doc.text else
                                 "comment" if item.comment else "none")  # fmt: skip
-            lines.append(f"    {item.name} ({item.value}):")
+            lines.append(f"    {names.of(item.name)} ({item.value}):")
+            text = " ".join(filter(None, (names.renamed(item.name, names.of(item.name)), text)))
             if text:
                 lines.append(wrap_text(text, DOC_WIDTH - 8, indent="        "))
         if lines:
             parts.append("Members:\n" + "\n".join(lines))
         tail = [f"Reference: {page.url}"] if page else []
         tail.append(f"Declared at: {enum.loc.file}:{enum.loc.line}")
-        parts.append("\n".join(tail))
+        tail.append(names.renamed(shown, names.of(name)))
+        parts.append("\n".join(filter(None, tail)))
         return "\n\n".join(parts)
 
     # -- functions and callback types --------------------------------------------------
@@ -223,16 +241,17 @@ class Docstrings:
         loc: ir.Loc,
         page: DocPage | None,
     ) -> tuple[tuple[str, ...], str]:
-        """Parameter names (C's, else the page's) and the docstring of a function."""
+        """Python parameter names (C's, else the page's) and the docstring of a function."""
         page_params = list(page.members) if page else []
-        names = []
+        c_names = []
         for index, param in enumerate(params):
             if param.name:
-                names.append(param.name)
+                c_names.append(param.name)
             elif index < len(page_params):
-                names.append(page_params[index].name)
+                c_names.append(page_params[index].name)
             else:
-                names.append(f"arg{index}")
+                c_names.append(f"arg{index}")
+        names = self.spelling.names.parameters(c_names)
         parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{name}."]
         lines = []
         for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
@@ -242,6 +261,8 @@ class Docstrings:
             text = doc.text if doc else ""
             head = f"    {param_name} ({self.spelling.c_spelling(param.type)}):"
             body = (f"[{direction}] " if direction else "") + text
+            note = self.spelling.names.renamed(c_names[index], param_name)
+            body = " ".join(filter(None, (note, body)))
             if body:
                 head += "\n" + wrap_text(body, DOC_WIDTH - 8, indent="        ")
             lines.append(head)
@@ -254,7 +275,8 @@ class Docstrings:
         )
         tail = [f"Reference: {page.url}"] if page else []
         tail.append(f"Declared at: {loc.file}:{loc.line}")
-        parts.append("\n".join(tail))
+        tail.append(self.spelling.names.renamed(name, self.spelling.names.of(name)))
+        parts.append("\n".join(filter(None, tail)))
         return tuple(names), "\n\n".join(parts)
 
 

@@ -29,6 +29,7 @@ from .preprocess import preprocess
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
+from .spelling import Names
 
 
 @dataclass
@@ -354,11 +355,12 @@ def _interface_version(module: ir.Module, defines: Mapping[str, str]) -> str | N
     return None
 
 
-def _member_paths(module: ir.Module, engine: Layout) -> dict[str, list[str]]:
-    names = module.record_names()
+def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
+    """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
+    names = Names(module)
     return {
-        name: [path for path, *_ in engine.paths(key)]
-        for key, name in names.items()
+        name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
+        for key, name in module.record_names().items()
         if module.records[key].fields is not None
     }
 

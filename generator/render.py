@@ -22,7 +22,7 @@ from .docs import DocIndex
 from .docstrings import Coverage, Docstrings
 from .layout import Layout
 from .rules import Rule
-from .spelling import PRELUDE, Spelling, emitted
+from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, templates_dir
 from .views import AliasView, EnumView, FunctionView, ModuleView, RecordView
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -75,6 +75,7 @@ class _Builder:
         self.rules = rules
         self.stubs = stubs
         self.spelling = Spelling(module)
+        self.names = self.spelling.names
         self.public = self.spelling.public
         self.enum_names = self.spelling.enum_names
         self.used_prelude = _used_prelude_records(module)
@@ -86,35 +87,38 @@ class _Builder:
     def record_view(self, key: str) -> RecordView:
         record = self.module.records[key]
         name = self.spelling.record_name(key)
+        c_name = self.spelling.record_c_name(key)  # rules, stubs and pages go by it
         base = "Union" if record.kind == "union" else "Structure"
         if record.fields is None:
             doc = f"{name}: declared but never defined by the header; usable only by pointer."
+            doc += " " + self.names.renamed(c_name, name) if c_name != name else ""
             return RecordView(name, base, doc, None, (), (), (), (), opaque=True)
         body = self.classes.body(key)
-        doc, members = self.docstrings.record_doc(key, name)
+        doc, members = self.docstrings.record_doc(key, c_name)
         return RecordView(
             name=name,
             base=base,
             doc=doc,
             members=members,
-            todo=todo_comments(self.stubs.get(name, ())),
+            todo=todo_comments(self.stubs.get(c_name, ())),
             pack=record.pack,
             align=body.align,
             anonymous=body.anonymous,
             fields=body.fields,
             bitfields=body.bitfields,
-            rules=rule_views(self.rules.get(name, ())),
+            rules=rule_views(self.rules.get(c_name, ())),
         )
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
-        name = self.enum_names.get(key, key)
-        doc = self.docstrings.enum_doc(name, enum)
-        return EnumView(name, doc, tuple((m.name, m.value) for m in enum.members))
+        doc = self.docstrings.enum_doc(self.spelling.enum_c_name(key), enum)
+        members = tuple((self.names.of(m.name), m.value) for m in enum.members)
+        return EnumView(self.spelling.enum_name(key), doc, members)
 
     def function_view(self, function: ir.Function) -> FunctionView:
         names, doc = self.docstrings.function_doc(function)
         return FunctionView(
-            name=function.name,
+            name=self.names.of(function.name),
+            c_name=function.name,
             restype=self.spelling.ctype(function.ret),
             argtypes=tuple(self.spelling.ctype(p.type) for p in function.params),
             argnames=names,
@@ -125,15 +129,15 @@ class _Builder:
     def build(self, banner: tuple[str, ...]) -> ModuleView:
         module = self.module
         view = ModuleView(banner=banner, doc=f"ctypes bindings for {module.header}.")
-        view.constants = [(c.name, c.value) for c in module.constants]
         for enum_key, enum in module.enums.items():
             if not emitted(enum.loc) or not enum.members:
                 continue
             view.enums.append(self.enum_view(enum_key, enum))
+        enum_names = set(self.enum_names.values())
         view.constants = [
-            (name, value) for name, value in view.constants if name not in self.enum_names.values()
+            (self.names.of(c.name), c.value) for c in module.constants if c.name not in enum_names
         ]
-        view.guids = [(g.name, str(g)) for g in module.guids if emitted(g.loc)]
+        view.guids = [(self.names.of(g.name), str(g)) for g in module.guids if emitted(g.loc)]
         records = [k for k, r in module.records.items() if self._wanted(k, r)]
         by_key = {}
         for key in records:
@@ -147,10 +151,11 @@ class _Builder:
                 continue
             target = td.type
             if isinstance(target, ir.Ref) and target.kind == "record":
-                if self.spelling.record_name(target.name) == name:
+                if self.spelling.record_c_name(target.name) == name:
                     continue
+            name = self.names.of(name)
             if isinstance(target, ir.Ref) and target.kind == "enum":
-                if self.enum_names.get(target.name) == name:
+                if self.spelling.enum_name(target.name) == name:
                     continue
                 view.aliases.append(AliasView(name, "c_int32"))
                 continue
@@ -169,8 +174,10 @@ class _Builder:
             target_list.append(AliasView(name, expr))
         for key in records:
             tag = module.records[key].tag
-            if tag and tag != self.spelling.record_name(key) and tag not in module.typedefs:
-                view.late_aliases.append(AliasView(tag, self.spelling.record_name(key)))
+            if tag and tag != self.spelling.record_c_name(key) and tag not in module.typedefs:
+                view.late_aliases.append(
+                    AliasView(self.names.of(tag), self.spelling.record_name(key))
+                )
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))
@@ -178,7 +185,7 @@ class _Builder:
             if key in self.public and module.records[key].fields is not None:
                 view.layout_table.append((self.spelling.record_name(key), self._layout_entry(key)))
         for check in module.size_checks:
-            view.size_checks.append((self.spelling.c_spelling(check.type), check.abi, check.size,
+            view.size_checks.append((self.spelling.py_name(check.type), check.abi, check.size,
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
         view.stub_imports = _isort({*view.imports, "Array"})
@@ -186,11 +193,8 @@ class _Builder:
         for enum in view.enums:
             names.append(enum.name)
             names.extend(n for n, _ in enum.members)
-        names += [
-            r.name
-            for r in view.records
-            if not r.name.startswith("_") or r.name in self.public.values()
-        ]
+        public = {self.names.of(name) for name in self.public.values()}
+        names += [r.name for r in view.records if not r.name.startswith("_") or r.name in public]
         names += [a.name for a in view.aliases] + [a.name for a in view.late_aliases]
         names += [f.name for f in view.functions]
         view.names = sorted(set(names))
@@ -229,7 +233,7 @@ class _Builder:
             fields = []
             for path, offset, bit_offset, bits in engine.paths(key):
                 value = str(offset) if bits is None else f"({bit_offset}, {bits})"
-                fields.append(f"{py_string(path)}: {value}")
+                fields.append(f"{py_string(self.names.path(key, path))}: {value}")
             entries.append(f"({layout.size}, {layout.align}, {{{', '.join(fields)}}})")
         return f'{{"x64": {entries[0]}, "x86": {entries[1]}}}'
 
@@ -243,7 +247,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
         texts += [function.restype, *function.argtypes]
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
     used |= {"c_void_p", "Structure"}  # the runtime helpers use them
-    return _isort(used)
+    return _isort(used & CTYPES_NAMES)  # a C name "c_foo" is the module's, not ctypes'.
 
 
 def _isort(names: set[str]) -> list[str]:
@@ -320,15 +324,6 @@ def _environment(template_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(FILTERS)
     return env
-
-
-def templates_dir() -> Path:
-    """Where the templates are: ``templates/`` of a checkout, or inside the wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
-        if (candidate / "module.py.jinja").is_file():
-            return candidate
-    raise FileNotFoundError("d3dkmt-codegen templates are missing from this installation")
 
 
 def render_module(

@@ -14,6 +14,9 @@ adds a maintainer's own), written in terms of member names::
 
 ``when`` and ``require`` are Python-syntax expressions over member paths
 (``Flags.Primary``), integers, ``NULL``, comparisons and ``and``/``or``/``not``.
+A member the module renames (``class`` is ``class_``: README, "Names") may be
+named either way where Python can read it (``validate`` or ``validate_``; ``class_``
+only); the compiled rule uses the Python name.
 Rules are checked against the IR at generation time: a rule naming a member the
 header no longer has is an error that points at the rules file (``--keep-going``:
 a warning, and the rule is dropped). A rule for a record the header does not
@@ -28,7 +31,7 @@ import ast
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Diagnostics, GeneratorError, Loc
@@ -91,14 +94,16 @@ class Rule:
 # -- hand-written rules -----------------------------------------------------------------
 def load_rules(
     files: Sequence[Path],
-    members: Mapping[str, Sequence[str]],
+    members: Mapping[str, Iterable[str] | Mapping[str, str]],
     diagnostics: Diagnostics,
     keep_going: bool = False,
     skipped: list[Rule] | None = None,
 ) -> dict[str, tuple[Rule, ...]]:
     """Read rules files and check them against the records' member paths.
 
-    ``members`` maps each record's public name to its member paths. A rule for a
+    ``members`` maps each record's public name to its member paths, or to a
+    mapping from each way a rule may spell a path to the Python path the rule is
+    compiled to (``Names.rule_paths``). A rule for a
     record the header does not define at all is skipped (a header may declare a
     subset of the SDK: the embedded sample does) and appended to ``skipped`` for
     the report. A rule naming a member its record lacks is an error (or, with
@@ -116,13 +121,15 @@ def load_rules(
                 if skipped is not None:
                     skipped.append(rule)
                 continue
-            problem = _check(rule, members[rule.record])
+            known = members[rule.record]
+            spellings = known if isinstance(known, Mapping) else {p: p for p in known}
+            problem = _check(rule, list(spellings))
             if problem:
                 if not keep_going:
                     raise GeneratorError(rule.loc, problem)
                 diagnostics.warn(rule.loc, problem + "; rule dropped")
                 continue
-            by_record.setdefault(rule.record, []).append(rule)
+            by_record.setdefault(rule.record, []).append(_in_python_names(rule, spellings))
     return {name: tuple(rules) for name, rules in by_record.items()}
 
 
@@ -300,6 +307,37 @@ def _check(rule: Rule, known: Sequence[str]) -> str | None:
         if path and path not in names:
             return f"rule '{rule.name}' refers to member '{path}' that {rule.record} no longer has"
     return None
+
+
+def _in_python_names(rule: Rule, spellings: Mapping[str, str]) -> Rule:
+    """``rule`` with every member path as the module spells it (``validate`` -> ``validate_``)."""
+    examples = [path for path, _ in rule.example_ok + rule.example_bad]
+    if all(spellings.get(p, p) == p for p in (rule.member, *rule.paths(), *examples)):
+        return rule  # as compiled, so the condition keeps its text
+    return replace(
+        rule,
+        member=spellings.get(rule.member, rule.member),
+        condition=rename_paths(rule.condition, spellings),
+        example_ok=tuple((spellings.get(p, p), v) for p, v in rule.example_ok),
+        example_bad=tuple((spellings.get(p, p), v) for p, v in rule.example_bad),
+    )
+
+
+def rename_paths(condition: str, paths: Mapping[str, str]) -> str:
+    """A condition over ``self.<path>`` with each path replaced by ``paths[path]``.
+
+    >>> rename_paths("self.validate != 0 and bool(self.x)", {"validate": "validate_"})
+    'self.validate_ != 0 and bool(self.x)'
+    """
+
+    class Rename(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+            path = _self_path(node)
+            if path is None:
+                return self.generic_visit(node)
+            return ast.parse("self." + paths.get(path, path), mode="eval").body
+
+    return ast.unparse(Rename().visit(ast.parse(condition, mode="eval")))
 
 
 def _self_path(node: ast.Attribute) -> str | None:

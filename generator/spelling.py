@@ -1,10 +1,23 @@
-"""How the generated module spells an IR type: as ctypes, as C, as a .pyi type.
+"""How the generated module spells names and types: Python names, ctypes, C, .pyi.
 
-ctypes text goes into ``_fields_``, aliases and signatures; the C spelling into
-docstrings; the Python type into the .pyi stub.
+``python_name()`` is the one rule that turns a C name into the Python name the
+module uses (``class`` -> ``class_``); ``Names`` applies it to every declaration,
+member and parameter of a module. ctypes text goes into ``_fields_``, aliases and
+signatures; the C spelling into docstrings; the Python type into the .pyi stub.
 """
 
 from __future__ import annotations
+
+import ast
+import builtins
+import ctypes
+import enum
+import functools
+import keyword
+import re
+from collections.abc import Container, Iterable
+from pathlib import Path
+from typing import Literal
 
 from . import ir
 from .preprocess import PRELUDE_NAME
@@ -22,6 +35,10 @@ _C_NAMES = {
     "double": "double", "intptr": "INT_PTR", "uintptr": "UINT_PTR",
 }  # fmt: skip
 PRELUDE = PRELUDE_NAME
+# What the stub's member types are spelled with (``py_type``), besides record names.
+_STUB_TYPES = ("int", "float", "bytes", "Any", "Array")
+# The builtins that validate() conditions call (rules.py: bool; derive.py: any, set).
+_CONDITION_BUILTINS = ("bool", "any", "set")
 
 
 def emitted(loc: ir.Loc) -> bool:
@@ -36,9 +53,32 @@ class Spelling:
         self.module = module
         self.public = module.record_names()
         self.enum_names = module.enum_names()
+        self.names = Names(module)
+
+    def record_c_name(self, key: str) -> str:
+        """The name C gives a record (its typedef or tag; the key of an anonymous one)."""
+        return self.public.get(key, key)
 
     def record_name(self, key: str) -> str:
-        return self.public.get(key, key)
+        """The record's class name in the module."""
+        return self.names.of(self.record_c_name(key))
+
+    def enum_c_name(self, key: str) -> str:
+        return self.enum_names.get(key, key)
+
+    def enum_name(self, key: str) -> str:
+        """The IntEnum class name in the module."""
+        return self.names.of(self.enum_c_name(key))
+
+    def py_name(self, type_: ir.Type) -> str:
+        """The module's name for a named type (``C_ASSERT`` checks look it up)."""
+        if isinstance(type_, ir.Ref) and type_.kind == "record":
+            return self.record_name(type_.name)
+        if isinstance(type_, ir.Ref) and type_.kind == "enum":
+            return self.enum_name(type_.name)
+        if isinstance(type_, ir.Ref):
+            return self.names.of(type_.name)
+        return self.c_spelling(type_)
 
     def ctype(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
@@ -66,7 +106,7 @@ class Spelling:
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
             return "c_int32"  # the typedef's name is the IntEnum class
         if emitted(typedef.loc):
-            return type_.name
+            return self.names.of(type_.name)
         return self.ctype(typedef.type)
 
     def c_spelling(self, type_: ir.Type) -> str:
@@ -81,9 +121,9 @@ class Spelling:
         if isinstance(type_, ir.FuncType):
             return "function"
         if type_.kind == "record":
-            return self.record_name(type_.name)
+            return self.record_c_name(type_.name)
         if type_.kind == "enum":
-            return self.enum_names.get(type_.name, type_.name)
+            return self.enum_c_name(type_.name)
         return type_.name
 
     def py_type(self, member: ir.Field) -> str:
@@ -111,3 +151,283 @@ class Spelling:
             return f"Array[{self._stub_array(elem)}]"
         name = self.ctype(type_.elem)
         return f"Array[{name}]" if name.isidentifier() else "Array[Any]"
+
+
+# -- Python names ------------------------------------------------------------------------
+# Where a name is used: a module-level name (record, enum, typedef, constant, GUID,
+# function), a record member (a _fields_ entry or a bit-field accessor), an
+# enumerator (an IntEnum member, and a module-level alias too), a function parameter.
+Kind = Literal["module", "member", "enumerator", "parameter"]
+
+# Names classes.py makes up for a record's own use: bit-field units, aligners, the
+# attributes of anonymous members, filler and tail bytes ("_bits_0", "_u_0_1").
+MADE_UP = re.compile(r"_(?:bits|align|u|empty|tail)(?:_\d+)*")
+# Every ctypes name the generated module can import (and the stub: Array).
+CTYPES_NAMES = frozenset({*_CTYPES.values(), "c_void_p", "POINTER", "Structure", "Union"})
+_PLACEHOLDER = "_T"  # what each {{ ... }} of a template reads as, to parse it
+_TAG_LINE = re.compile(r"\s*\{%-?\s*(\w+)\b.*?%\}\s*")
+_TAG = re.compile(r"\{%.*?%\}")
+_EXPR = re.compile(r"\{\{.*?\}\}")
+
+
+def python_name(c_name: str, kind: Kind, taken: Container[str] = ()) -> str:
+    """The Python name the module gives a C name used as ``kind``.
+
+    The C name itself, unless Python cannot take it there or it would hide
+    something the module needs (``reserved_names``): then PEP 8's trailing
+    underscore, repeated until the name is neither reserved nor in ``taken``
+    (the other C names of the same scope). A name beginning with two
+    underscores first keeps only one: Python reserves ``__x__`` and mangles
+    ``__x`` inside a class.
+
+    >>> python_name("class", "member"), python_name("validate", "member")
+    ('class_', 'validate_')
+    >>> python_name("class", "member", taken={"class_"}), python_name("print", "member")
+    ('class__', 'print')
+    >>> python_name("Structure", "module"), python_name("__x__", "member")
+    ('Structure_', '_x__')
+    """
+    name = c_name
+    if name.startswith("__") and name.strip("_"):
+        name = "_" + name.lstrip("_")
+    while _is_reserved(name, kind) or (name != c_name and name in taken):
+        name += "_"
+    return name
+
+
+def _is_reserved(name: str, kind: Kind) -> bool:
+    if name in reserved_names(kind):
+        return True
+    if kind in ("member", "enumerator") and _is_sunder(name):
+        return True  # ctypes' and enum's own attributes: _fields_, _pack_, _missing_, ...
+    return kind == "member" and MADE_UP.fullmatch(name) is not None
+
+
+def _is_sunder(name: str) -> bool:
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+@functools.cache
+def reserved_names(kind: Kind) -> frozenset[str]:
+    """The names a C name of ``kind`` cannot keep (besides the ``_x_`` and made-up patterns).
+
+    Everywhere, Python's keywords. At module level (and for parameters, which
+    the stub's signatures would let shadow them) also every name the templates
+    bind there (``ctypes``, ``Structure``, ``ValidationError``, ``check_layout``,
+    ``_LAYOUT``, ...), every builtin the generated code calls (``type``,
+    ``getattr``, ``bool``, ...) or the stub's types use. For members, the
+    attributes of ctypes records and their metaclass (``from_buffer``, ``_objects``),
+    what the record template defines (``validate``), and the stub's member types
+    (a member ``int`` would hide ``int`` from the members after it). For
+    enumerators, the attributes of IntEnum members (``name``, ``value``,
+    ``bit_length``, ``mro``) and the module's names. Soft keywords (``match``,
+    ``case``, ``type``, ``_``) are valid names everywhere and are not reserved
+    as such.
+    """
+    always = frozenset(keyword.kwlist)
+    module_bound, record_bound, used_builtins = _template_names()
+    module = always | module_bound | used_builtins | CTYPES_NAMES
+    module |= {*_CONDITION_BUILTINS, *_STUB_TYPES}
+    if kind in ("module", "parameter"):
+        return module  # a parameter of the stub's def would shadow the module's name
+    if kind == "member":
+        records = (ctypes.Structure, ctypes.Union)
+        attributes = {n for cls in records for n in (*dir(cls), *dir(type(cls)))}
+        return always | record_bound | _not_dunder(attributes) | set(_STUB_TYPES)
+    # name and value are Enum's (vars); the rest an int's (dir) and EnumType's (mro).
+    members = {*vars(enum.Enum), *dir(enum.IntEnum), *dir(type(enum.IntEnum))}
+    return module | _not_dunder(members)
+
+
+def _not_dunder(names: Iterable[str]) -> frozenset[str]:
+    # A C name never keeps a leading "__" (python_name), so these could never match.
+    return frozenset(n for n in names if not n.startswith("__"))
+
+
+def templates_dir() -> Path:
+    """Where the templates are: ``templates/`` of a checkout, or inside the wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "templates", here / "templates"):
+        if (candidate / "module.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("d3dkmt-codegen templates are missing from this installation")
+
+
+@functools.cache
+def _template_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """What the templates bind at module level, bind in a record class, and read of builtins.
+
+    Read from the templates themselves, so that a helper added there is reserved
+    without a list to keep up to date.
+    """
+    module: set[str] = set()
+    record: set[str] = set()
+    loaded: set[str] = set()
+    for path in sorted(templates_dir().glob("*.jinja")):
+        tree = ast.parse(_template_code(path.read_text(encoding="utf-8")), str(path))
+        module |= _bound(tree.body)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.name == _PLACEHOLDER:
+                record |= _bound(node.body)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                loaded.add(node.id)
+    module.discard(_PLACEHOLDER)
+    record.discard(_PLACEHOLDER)
+    return frozenset(module), frozenset(record), frozenset(loaded & set(dir(builtins)))
+
+
+def _template_code(text: str) -> str:
+    """A template read as the Python it prints: each ``{{ }}`` a placeholder name,
+    tags dropped, and of each ``{% if %}`` only its first branch (the branches are
+    alternatives; both together need not parse)."""
+    lines: list[str] = []
+    skipping: list[bool] = []
+    for line in text.splitlines():
+        tag = _TAG_LINE.fullmatch(line)
+        if tag:
+            word = tag.group(1)
+            if word == "if":
+                skipping.append(False)
+            elif word in ("elif", "else") and skipping:
+                skipping[-1] = True
+            elif word == "endif" and skipping:
+                skipping.pop()
+            continue
+        if not any(skipping):
+            lines.append(_EXPR.sub(_PLACEHOLDER, _TAG.sub("", line)))
+    return "\n".join(lines)
+
+
+def _bound(body: Iterable[ast.stmt]) -> set[str]:
+    """The names a block of statements binds."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _assign(names: Iterable[tuple[str, Kind]]) -> dict[str, str]:
+    """Python names for the C names of one scope, in order (a name keeps its first kind)."""
+    pairs = list(names)
+    taken = {c_name for c_name, _ in pairs}
+    result: dict[str, str] = {}
+    for c_name, kind in pairs:
+        if c_name not in result:
+            result[c_name] = python_name(c_name, kind, taken)
+            taken.add(result[c_name])
+    return result
+
+
+class Names:
+    """The Python name of every C name of one module, by ``python_name``.
+
+    Module-level names share one scope; a record's members share theirs with the
+    members ctypes lifts into it from anonymous members (and they with it).
+    """
+
+    def __init__(self, module: ir.Module) -> None:
+        self.module = module
+        records = module.record_names()
+        scope: list[tuple[str, Kind]] = [
+            (m.name, "enumerator") for e in module.enums.values() for m in e.members
+        ]
+        scope += [(records.get(key, key), "module") for key in module.records]
+        scope += [(r.tag, "module") for r in module.records.values() if r.tag]
+        scope += [(name, "module") for name in module.enum_names().values()]
+        scope += [(name, "module") for name in module.typedefs]
+        scope += [(c.name, "module") for c in module.constants]
+        scope += [(g.name, "module") for g in module.guids]
+        scope += [(f.name, "module") for f in module.functions]
+        self._module = _assign(scope)
+        self._members: dict[str, dict[str, str]] = {}
+
+    def of(self, c_name: str) -> str:
+        """The Python name of a module-level C name."""
+        return self._module.get(c_name, c_name)
+
+    def member(self, key: str, c_name: str) -> str:
+        """The Python name of member ``c_name`` of the record with key ``key``."""
+        root = self._lift_root(key)
+        if root not in self._members:
+            self._members[root] = _assign((n, "member") for n in self._lifted(root))
+        return self._members[root].get(c_name, c_name)
+
+    def path(self, key: str, c_path: str) -> str:
+        """A member path (``Flags.Primary``) in Python names; what is no member stays."""
+        parts: list[str] = []
+        current: str | None = key
+        for part in c_path.split("."):
+            field = self._field(current, part) if current else None
+            if field is None:
+                parts.append(part)
+                current = None
+                continue
+            parts.append(self.member(current or key, part))
+            target = self.module.resolve(field.type)
+            current = (
+                target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
+            )
+        return ".".join(parts)
+
+    def rule_paths(self, key: str, c_paths: Iterable[str]) -> dict[str, str]:
+        """How a rule may spell each member path (C or Python), mapped to the Python one."""
+        spellings: dict[str, str] = {}
+        for c_path in c_paths:
+            py_path = self.path(key, c_path)
+            spellings[c_path] = spellings[py_path] = py_path
+        return spellings
+
+    def parameters(self, c_names: Iterable[str]) -> tuple[str, ...]:
+        """Python names of one function's parameters."""
+        names = list(c_names)
+        taken = set(names)
+        result = []
+        for c_name in names:
+            result.append(python_name(c_name, "parameter", taken))
+            taken.add(result[-1])
+        return tuple(result)
+
+    def renamed(self, c_name: str, py_name: str) -> str:
+        """The note a docstring gives a renamed name ("C name: class."), else ""."""
+        return f"C name: {c_name}." if c_name != py_name else ""
+
+    def _lift_root(self, key: str) -> str:
+        """The record whose class the members of ``key`` are lifted into, if any."""
+        while True:
+            parent = self.module.records.get(self.module.records[key].parent or "")
+            if parent is None or not any(_is_anonymous(f, key) for f in parent.fields or ()):
+                return key
+            key = parent.key
+
+    def _lifted(self, key: str) -> Iterable[str]:
+        """The member names of a record's class: its own, and those of anonymous members."""
+        for field in self.module.records[key].fields or ():
+            if field.name is not None:
+                yield field.name
+            elif isinstance(field.type, ir.Ref) and field.type.kind == "record":
+                yield from self._lifted(field.type.name)
+
+    def _field(self, key: str, c_name: str) -> ir.Field | None:
+        for field in self.module.records[key].fields or ():
+            if field.name == c_name:
+                return field
+            if (
+                field.name is None
+                and isinstance(field.type, ir.Ref)
+                and field.type.kind == "record"
+            ):
+                found = self._field(field.type.name, c_name)
+                if found is not None:
+                    return found
+        return None
+
+
+def _is_anonymous(field: ir.Field, key: str) -> bool:
+    return field.name is None and isinstance(field.type, ir.Ref) and field.type.name == key

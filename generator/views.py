@@ -80,9 +80,10 @@ class EnumView:
 
 @dataclass(frozen=True, slots=True)
 class FunctionView:
-    """A lazily bound function of gdi32.dll."""
+    """A lazily bound function of gdi32.dll; ``c_name`` is its name in the DLL."""
 
     name: str
+    c_name: str
     restype: str
     argtypes: tuple[str, ...]
     argnames: tuple[str, ...]
