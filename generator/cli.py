@@ -434,8 +434,14 @@ def _diff(args: argparse.Namespace) -> int:
     from .diff import FORMATS, compare
 
     try:
-        old = _diff_side(args, "old")
-        new = _diff_side(args, "new")
+        sides = []
+        for side in ("old", "new"):
+            try:
+                sides.append(_diff_side(args, side))
+            except GeneratorError as error:
+                # Say which side: both may read the same header under other options.
+                raise GeneratorError(error.loc, f"{side} side: {error.message}") from None
+        old, new = sides
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT

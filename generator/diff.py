@@ -190,7 +190,8 @@ def _members(name: str, old: Mapping, new: Mapping, abis: Sequence[str]) -> Iter
     def loc(path: str, record: Mapping) -> str:
         return record["members"][path]["loc"]
 
-    # A renamed member: same parent, same type, same place in every ABI, new name.
+    # A renamed member: same parent, same type (as spelled too: a handle that
+    # becomes a count is a new member), same place in every ABI, new name.
     for path in list(removed):
         if inside_reported(path):
             continue
@@ -199,6 +200,7 @@ def _members(name: str, old: Mapping, new: Mapping, abis: Sequence[str]) -> Iter
         for candidate in added:
             if (
                 candidate.rpartition(".")[0] == parent
+                and after[candidate]["type"] == before[path]["type"]
                 and after[candidate]["canonical"] == before[path]["canonical"]
                 and _placement(new, candidate, abis) == place
             ):

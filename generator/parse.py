@@ -58,11 +58,24 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
     opaque: list[str] = []
     lines = text.split("\n")
     index = _line_index(lines)
-    parser = c_parser.CParser()
+    parser = _Parser() if _Parser.can_look_ahead else c_parser.CParser()
     while True:
         prefix = "".join(f"typedef struct {name} {name};\n" for name in opaque)
         try:
             tree = parser.parse(prefix + text, "<input>")
+            found = getattr(parser, "undeclared", [])
+            for name, coord in found:
+                where = Loc(file_name(coord.file), coord.line or 0, coord.column or 0)
+                diagnostics.warn(
+                    where, f"'{name}' is used but never declared; made it an opaque type"
+                )
+            if found:
+                names = [name for name, _ in found]
+                declared = c_parser.CParser().parse(
+                    "".join(f"typedef struct {n} {n};\n" for n in names), "<input>"
+                )
+                tree.ext[:0] = declared.ext
+                opaque += names
             return Parsed(tree, tuple(opaque))
         except c_parser.ParseError as exc:
             loc, message = _split_error(str(exc))
@@ -74,6 +87,45 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
                 raise GeneratorError(loc, f"syntax error: {message}") from None
             diagnostics.warn(loc, f"'{name}' is used but never declared; made it an opaque type")
             opaque.append(name)
+
+
+class _Parser(c_parser.CParser):
+    """pycparser, taking a name never declared where a type goes (before a
+    declarator's name or ``*``) as an incomplete struct, so that one pass parses
+    a header that uses such a name (libdxg does).
+
+    pycparser 3.12 classifies identifiers as it peeks at them, which is where this
+    hooks in; older ones classify in the lexer, without lookahead, and ``parse``
+    falls back to parsing again with the name declared.
+    """
+
+    can_look_ahead = hasattr(c_parser.CParser, "_classify_identifier")
+
+    def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
+        self.undeclared: list[tuple[str, object]] = []
+        self._last = None
+        return super().parse(text, filename, debug)
+
+    def _advance(self):  # noqa: ANN202
+        self._last = tok = super()._advance()
+        return tok
+
+    def _peek(self, k: int = 1):  # noqa: ANN202
+        tok = self._tokens.peek(k)
+        if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k):
+            self._scope_stack[0][tok.value] = True
+            self._typedef_checked_token = None
+            self.undeclared.append((tok.value, self._tok_coord(tok)))
+        return super()._peek(k)
+
+    def _undeclared_type(self, tok, k: int) -> bool:  # noqa: ANN001
+        if any(tok.value in scope for scope in self._scope_stack):
+            return False
+        before = self._last if k == 1 else self._tokens.peek(k - 1)
+        if before is not None and before.type in ("STRUCT", "UNION", "ENUM", "PERIOD", "ARROW"):
+            return False  # a tag or a member, not a type name
+        after = self._tokens.peek(k + 1)
+        return after is not None and after.type in ("ID", "TYPEID", "TIMES")
 
 
 def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> dict[str, c_ast.Node]:

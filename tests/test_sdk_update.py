@@ -367,3 +367,15 @@ def test_provenance_names_every_input_with_its_digest(
     assert provenance["interface_version"].startswith("DXGKDDI_INTERFACE_VERSION_WDDM2_7")
     assert {i["name"] for i in provenance["inputs"]} >= {"d3dkmthk.h", "d3dukmdt.h", "my.toml"}
     assert str(tmp_path) not in layout.read_text()
+
+
+def test_a_repurposed_member_is_no_rename_and_errors_name_the_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old.h", tmp_path / "new.h"
+    old.write_text("typedef UINT HANDLE32;\ntypedef struct _R { HANDLE32 hShared; } R;\n")
+    new.write_text("typedef UINT HANDLE32;\ntypedef struct _R { UINT Count; } R;\n")
+    _, report = _diff_json(capsys, str(old), str(new))
+    assert sorted(c["kind"] for c in report["changes"]) == ["member-added", "member-removed"]
+    assert main(["diff", str(old), str(old), "--new-interface-version", "WDDM9_9"]) == 2
+    assert "error: new side: --interface-version WDDM9_9" in capsys.readouterr().err
