@@ -24,6 +24,12 @@ _IDENT_BEFORE = re.compile(r"([A-Za-z_]\w*)\s*$")
 # A macro body worth trying as a constant expression: no strings, braces or ';'.
 _EXPR_LIKE = re.compile(r"^[\w\s()+\-*/%<>&|^~!?:'.,]+$")
 _MAX_OPAQUE = 200
+# Brackets ((), [], {}) nested deeper than this are an error. pycparser recurses
+# about 8 Python frames per parenthesis and stops near 120 of them; the C standard
+# asks for 63 levels of parentheses and of nested structs, the SDK uses 6.
+MAX_NESTING = 100
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +61,80 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
     libdxg's d3dkmthk.h really does use ``D3DKMT_DISPLAYPORT_OPERATION_HEADER``
     without declaring it; a warning and an incomplete struct keep the run going.
     """
-    opaque: list[str] = []
+    opaque: dict[str, Loc] = {}
     lines = text.split("\n")
     index = _line_index(lines)
+    check_nesting(lines)
     parser = c_parser.CParser()
     while True:
-        prefix = "".join(f"typedef struct {name} {name};\n" for name in opaque)
+        # Each opaque type is declared at its first use, so errors about it point there.
+        prefix = "".join(
+            f'#line {loc.line} "{loc.file}"\ntypedef struct {name} {name};\n'
+            for name, loc in opaque.items()
+        )
         try:
             tree = parser.parse(prefix + text, "<input>")
             return Parsed(tree, tuple(opaque))
+        except RecursionError:
+            # A shape the bracket limit does not cover (a long chain of '*', say).
+            loc, _ = _stuck_token(parser)
+            raise GeneratorError(loc, "declaration nested too deeply for the parser") from None
         except c_parser.ParseError as exc:
             loc, message = _split_error(str(exc))
             if loc is None or not loc.line:
                 loc, name = _stuck_token(parser)
             else:
                 name = _undeclared_name(loc, lines, index)
+            if loc is None:
+                # pycparser's "At end of input": the header ends inside a declaration.
+                loc, message = _end_of(index, lines), "unexpected end of the header"
+            if message.startswith("Comments are not supported"):
+                # pcpp passes a comment through only when its '*/' never comes.
+                message = "unterminated /* comment"
             if name is None or name in opaque or len(opaque) >= _MAX_OPAQUE:
                 raise GeneratorError(loc, f"syntax error: {message}") from None
             diagnostics.warn(loc, f"'{name}' is used but never declared; made it an opaque type")
-            opaque.append(name)
+            opaque[name] = loc
+
+
+def check_nesting(lines: Sequence[str]) -> None:
+    """Raise a located error where brackets nest deeper than ``MAX_NESTING``.
+
+    pycparser would hit Python's recursion limit and say nothing useful; checking
+    the depth first costs a few milliseconds on the SDK's headers.
+    """
+    text = "\n".join(lines)
+    brackets = _NOT_BRACKET.sub("", _LITERAL.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        depth += 1 if char in "([{" else -1
+        deepest = max(deepest, depth)
+    if deepest <= MAX_NESTING:
+        return
+    file, line_no, depth = "<input>", 0, 0
+    for line in lines:
+        mark = _LINE_MARK.match(line)
+        if mark:
+            line_no, file = int(mark.group(1)) - 1, file_name(mark.group(2))
+            continue
+        line_no += 1
+        for col, char in enumerate(_LITERAL.sub(lambda m: " " * len(m.group(0)), line), 1):
+            if char in "([{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise GeneratorError(
+                        Loc(file, line_no, col),
+                        f"brackets nested more than {MAX_NESTING} deep (parentheses, "
+                        "[] and struct or union bodies count alike)",
+                    )
+            elif char in ")]}":
+                depth -= 1
+
+
+def _end_of(index: dict[tuple[str, int], int], lines: Sequence[str]) -> Loc:
+    """Just past the last character of the text, in its original file."""
+    (file, line_no), position = max(index.items(), key=lambda item: item[1])
+    return Loc(file, line_no, len(lines[position]) + 1)
 
 
 def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> dict[str, c_ast.Node]:
