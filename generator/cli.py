@@ -1,7 +1,8 @@
 """The command line: ``d3dkmt-codegen generate`` and ``d3dkmt-codegen check``.
 
 Input problems are ``GeneratorError``s, caught here once: one
-``file:line:col: error: ...`` line, exit status 2, nothing written.
+``file:line:col: error: ...`` line, exit status 2, nothing written. Output is
+written all-or-nothing (``atomic.py``), also when the run is interrupted.
 """
 
 from __future__ import annotations
@@ -10,18 +11,20 @@ import argparse
 import difflib
 import gc
 import json
-import os
+import signal
 import sys
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
-from .errors import GeneratorError
+from .atomic import WriteFailed, recover, write_atomically
+from .errors import GeneratorError, option_error
 from .pipeline import Options, Result, build
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
 
 
 def sample_dir() -> Path:
@@ -149,30 +152,44 @@ def outputs(result: Result) -> dict[str, str]:
     return {f"{result.stem}.py": result.text, f"{result.stem}.pyi": result.stub}
 
 
-def write_atomically(files: Mapping[Path, str]) -> None:
-    """Write every file or none: all go to temporary files beside their targets
-    first, and are renamed into place only when all of them are written."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for target, text in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            staged.append((temp, target))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-    except BaseException:
-        for temp, _ in staged:
-            Path(temp).unlink(missing_ok=True)
-        raise
-    for temp, target in staged:
-        os.replace(temp, target)
-
-
 def _report(result: Result, strict: bool) -> None:
-    for warning in result.diagnostics.warnings:
+    warnings = result.diagnostics.warnings
+    if strict and warnings:
+        # The first warning is the error, in the same located form; the rest follow.
+        first = warnings[0]
+        more = f" ({len(warnings) - 1} more warning(s) below)" if len(warnings) > 1 else ""
+        print(GeneratorError(first.loc, f"{first.message} [--strict]{more}"), file=sys.stderr)
+        for warning in warnings[1:]:
+            print(warning, file=sys.stderr)
+        raise _Reported
+    for warning in warnings:
         print(warning, file=sys.stderr)
-    if strict and result.diagnostics.warnings:
-        raise GeneratorError(None, f"{len(result.diagnostics.warnings)} warning(s) with --strict")
+
+
+class _Reported(Exception):
+    """The error is printed already; exit with status 2."""
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C does, so temporary files and the page
+    reader's process are cleaned up (their default would end the process at once)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                previous[name] = signal.signal(getattr(signal, name), stop)
+            except ValueError:  # not the main thread: leave signals alone
+                break
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), signal.SIG_DFL if handler is None else handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,7 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(args)
+        with _terminate_cleanly():
+            return _run(args)
+    except KeyboardInterrupt:
+        print("d3dkmt-codegen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if collecting:
             gc.enable()
@@ -202,23 +223,38 @@ def _run(args: argparse.Namespace) -> int:
         _report(result, args.strict)
         files = outputs(result)
         if args.command == "check":
+            recover(out)  # a killed generate's committed set first
             return _check(out, files)
         written = {out / name: text for name, text in files.items()}
+        option = {path: ("--out", out) for path in written}
         if args.layout_json:
             written[args.layout_json] = json.dumps(result.layout_json(), indent=1) + "\n"
+            option[args.layout_json] = ("--layout-json", args.layout_json)
         if args.report_json:
             written[args.report_json] = json.dumps(result.report, indent=1) + "\n"
-        try:
-            write_atomically(written)
-        except OSError as exc:
-            where = exc.filename or out
-            raise GeneratorError(None, f"cannot write {where}: {exc.strerror}") from None
+            option[args.report_json] = ("--report-json", args.report_json)
+        _write(written, option, out)
         print(result.summary())
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except _Reported:
+        return EXIT_BAD_INPUT
     print(f"wrote {', '.join(str(out / name) for name in files)}")
     return EXIT_OK
+
+
+def _write(written: Mapping[Path, str], option: Mapping[Path, tuple[str, Path]], out: Path) -> None:
+    """Write the set (journal in ``out``); a failure names the option it came from."""
+    try:
+        write_atomically(written, out)
+    except WriteFailed as failed:
+        by_path = {Path(path).absolute(): pair for path, pair in option.items()}
+        name, value = by_path.get(failed.target, ("--out", out))
+        what = f"cannot write {failed.target.name}" if name == "--out" else "cannot write"
+        raise option_error(name, value, f"{what}: {failed.error.strerror}") from None
+    except OSError as error:  # recovering an earlier run's files
+        raise option_error("--out", out, f"cannot write: {error.strerror}") from None
 
 
 def _check(out: Path, files: Mapping[str, str]) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -146,23 +147,35 @@ class _PageReader:
     """The reference pages, read here or (``parallel``) in a second process.
 
     Reading ~900 pages takes about as long as parsing the header; on a machine
-    with two cores both can happen at once.
+    with two cores both can happen at once. One plain child process and a pipe
+    (not a process pool): closing ends it at once, whatever state the run is in,
+    and leaves no pool threads behind to fail at interpreter exit.
     """
 
     def __init__(self, dirs: Sequence[Path], parallel: bool) -> None:
         self.dirs = tuple(dirs)
-        self.pool: ProcessPoolExecutor | None = None
-        self.future: Future | None = None
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.answer: multiprocessing.connection.Connection | None = None
         if parallel and self.dirs and (os.cpu_count() or 1) > 1:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            self.future = self.pool.submit(_read_pages, self.dirs)
+            answer, sender = context.Pipe(duplex=False)
+            self.process = context.Process(
+                target=_send_pages, args=(self.dirs, sender), name="page reader", daemon=True
+            )
+            # Signals stay blocked across the fork until the child ignores Ctrl-C.
+            with _signals_blocked():
+                self.process.start()
+            sender.close()  # the child's copy is the only writer: EOF if it dies
+            self.answer = answer
 
     def index(self, diagnostics: Diagnostics) -> DocIndex:
-        if self.future is None:
+        if self.answer is None:
             return load_docs(list(self.dirs), diagnostics)
-        pages, warnings, error = self.future.result()
+        try:
+            pages, warnings, error = self.answer.recv()
+        except EOFError:  # the child died without an answer: read the pages here
+            pages, warnings, error = _read_pages(self.dirs)
         if error is not None:
             raise GeneratorError(*error)
         for loc, message in warnings:
@@ -170,13 +183,51 @@ class _PageReader:
         return DocIndex.from_pages(pages)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.answer is not None:
+            self.answer.close()
+            self.answer = None
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.terminate()
+            self.process.join(2)
+            if self.process.is_alive():  # pragma: no cover - SIGTERM is not ignored there
+                self.process.kill()
+                self.process.join()
+            self.process = None
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM in this thread (POSIX); a child forked meanwhile starts so."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _send_pages(dirs: Sequence[Path], sender: multiprocessing.connection.Connection) -> None:
+    """The child process: read the pages and send them back once."""
+    # Ctrl-C reaches the whole process group: the parent decides, and ends this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (fork)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        sender.send(_read_pages(dirs))
+    except (BrokenPipeError, EOFError):
+        pass  # the parent is gone or no longer wants the pages
+    finally:
+        sender.close()
 
 
 def _read_pages(dirs: Sequence[Path]) -> tuple[list, list, tuple[Loc | None, str] | None]:
-    """In the second process: pages, warnings, and the error if there was one
-    (plain data: an exception with our constructor does not cross processes)."""
+    """Pages, warnings, and the error if there was one (plain data: an exception
+    with our constructor does not cross processes)."""
     diagnostics = Diagnostics()
     try:
         index = load_docs(list(dirs), diagnostics)
