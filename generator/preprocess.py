@@ -234,7 +234,7 @@ class _Preprocessor(pcpp.Preprocessor):
             self.open_files.pop()
 
     def include(self, tokens, original_line):  # noqa: ANN001, ANN201
-        if len(self.open_files) > MAX_INCLUDE_DEPTH:
+        if len(self.open_files) >= MAX_INCLUDE_DEPTH:
             # Without include guards a cycle would recurse until Python's stack ends.
             current = self.open_files[-1]
             earlier = self.open_files[-2::-1]
