@@ -199,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         d3dkmt-codegen generate --header sdk/km/d3dkmthk.h --docs ddi/d3dkmthk --out out/
     """
+    as_program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     # One run builds many small objects (AST, IR) that all live until the end:
@@ -214,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collecting:
             gc.enable()
+        if as_program:
+            # The work is over and the process about to exit: a Ctrl-C now would
+            # only print a KeyboardInterrupt traceback from the interpreter's shutdown.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(args: argparse.Namespace) -> int:

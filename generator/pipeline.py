@@ -157,17 +157,25 @@ class _PageReader:
         self.process: multiprocessing.process.BaseProcess | None = None
         self.answer: multiprocessing.connection.Connection | None = None
         if parallel and self.dirs and (os.cpu_count() or 1) > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            answer, sender = context.Pipe(duplex=False)
+            try:
+                self._start()
+            except BaseException:  # Ctrl-C just now: build() never gets to close()
+                self.close()
+                raise
+
+    def _start(self) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.answer, sender = context.Pipe(duplex=False)
+        try:
             self.process = context.Process(
                 target=_send_pages, args=(self.dirs, sender), name="page reader", daemon=True
             )
             # Signals stay blocked across the fork until the child ignores Ctrl-C.
             with _signals_blocked():
                 self.process.start()
+        finally:
             sender.close()  # the child's copy is the only writer: EOF if it dies
-            self.answer = answer
 
     def index(self, diagnostics: Diagnostics) -> DocIndex:
         if self.answer is None:
