@@ -150,16 +150,17 @@ def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> di
     def unit(items: Sequence[MacroDef]) -> str:
         return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
 
+    # A body nested past pycparser's recursion is not a constant we can use either.
     try:
         tree = parser.parse(unit(candidates), "<macros>")
         return {d.name: d.init for d in tree.ext if isinstance(d, c_ast.Decl)}
-    except c_parser.ParseError:
+    except (c_parser.ParseError, RecursionError):
         pass
     result: dict[str, c_ast.Node] = {}
     for macro in candidates:
         try:
             tree = parser.parse(unit([macro]), "<macros>")
-        except c_parser.ParseError:
+        except (c_parser.ParseError, RecursionError):
             continue
         result[macro.name] = tree.ext[-1].init
     return result

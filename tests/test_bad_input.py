@@ -176,6 +176,11 @@ CASES: dict[str, Case] = {
         r"case\.h:1:1: error: Could not evaluate expression .*",
         args=("-D", "VERSION=1+"),
     ),
+    "-D the preprocessor rejects": Case(
+        {"case.h": "typedef UINT X;\n"},
+        r"<command line>:1:1: error: -D X\(a b\)=1: Invalid macro argument",
+        args=("-D", "X(a b)=1"),
+    ),
     "-D with a bad name": Case(
         {"case.h": "typedef UINT X;\n"},
         r"<command line>:1:1: error: -D 9X=1: '9X' is not a macro name",
@@ -335,3 +340,13 @@ def test_each_limit_is_the_limit(tmp_path: Path) -> None:
     (tmp_path / f"h{MAX_INCLUDE_DEPTH - 1}.h").write_text(text)
     result = build(Options(tmp_path / "h0.h", rules=()))
     assert result.layouts["x64"].record("_S").size == 4
+
+
+def test_an_unused_macro_nested_too_deeply_is_only_not_a_constant(tmp_path: Path) -> None:
+    from generator.pipeline import Options, build
+
+    header = tmp_path / "case.h"
+    header.write_text(f"#define V {deep('(', ')', 300)}\ntypedef UINT X;\n")
+    result = build(Options(header, rules=()))
+    assert "X" in result.module.typedefs
+    assert "V" not in {c.name for c in result.module.constants}
