@@ -9,18 +9,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
-import os
 import shlex
+import signal
 import sys
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from . import __version__
+from .atomic import WriteFailed, recover, write_atomically
 from .cache import default_dir as default_cache_dir
-from .errors import GeneratorError, Loc
+from .errors import GeneratorError, Loc, option_error
 from .options import COMMAND_LINE, INTERFACE_VERSION, Options
 from .outputs import Outputs, outputs
 from .sdk import find_kit, installed_kit_root
@@ -29,6 +30,7 @@ from .sdk import find_kit, installed_kit_root
 # a run has to build something: answered from the cache, it never loads them.
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # what a shell reports for Ctrl-C
 
 
 def sample_dir() -> Path:
@@ -281,30 +283,44 @@ def all_outputs(result: Outputs, args: argparse.Namespace) -> dict[Path, str]:
     return files
 
 
-def write_atomically(files: Mapping[Path, str]) -> None:
-    """Write every file or none: all go to temporary files beside their targets
-    first, and are renamed into place only when all of them are written."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for target, text in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-            staged.append((temp, target))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-    except BaseException:
-        for temp, _ in staged:
-            Path(temp).unlink(missing_ok=True)
-        raise
-    for temp, target in staged:
-        os.replace(temp, target)
-
-
 def _report(result: Outputs, strict: bool) -> None:
-    for warning in result.warnings:
+    warnings = result.warnings
+    if strict and warnings:
+        # The first warning is the error, in the same located form; the rest follow.
+        first = warnings[0]
+        more = f" ({len(warnings) - 1} more warning(s) below)" if len(warnings) > 1 else ""
+        print(GeneratorError(first.loc, f"{first.message} [--strict]{more}"), file=sys.stderr)
+        for warning in warnings[1:]:
+            print(warning, file=sys.stderr)
+        raise _Reported
+    for warning in warnings:
         print(warning, file=sys.stderr)
-    if strict and result.warnings:
-        raise GeneratorError(None, f"{len(result.warnings)} warning(s) with --strict")
+
+
+class _Reported(Exception):
+    """The error is printed already; exit with status 2."""
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C does, so temporary files and the page
+    reader's process are cleaned up (their default would end the process at once)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            try:
+                previous[name] = signal.signal(getattr(signal, name), stop)
+            except ValueError:  # not the main thread: leave signals alone
+                break
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), signal.SIG_DFL if handler is None else handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -314,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         d3dkmt-codegen generate --header sdk/km/d3dkmthk.h --docs ddi/d3dkmthk --out out/
     """
+    as_program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     # One run builds many small objects (AST, IR) that all live until the end:
@@ -321,14 +338,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        if args.command == "diff":
-            return _diff(args)
-        if args.command == "show":
-            return _show(args)
-        return _run(args, argv)
+        with _terminate_cleanly():
+            if args.command == "diff":
+                return _diff(args)
+            if args.command == "show":
+                return _show(args)
+            return _run(args, argv)
+    except KeyboardInterrupt:
+        print("d3dkmt-codegen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if collecting:
             gc.enable()
+        if as_program:
+            # The work is over and the process about to exit: a Ctrl-C now would
+            # only print a KeyboardInterrupt traceback from the interpreter's shutdown.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -344,18 +369,40 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         _report(result, args.strict)
         files = all_outputs(result, args)
         if args.command == "check":
+            recover(out)  # a killed generate's committed set first
             return _check(files, argv)
-        try:
-            write_atomically(files)
-        except OSError as exc:
-            where = exc.filename or out
-            raise GeneratorError(None, f"cannot write {where}: {exc.strerror}") from None
+        _write(files, _options_of(files, args), out)
         print(result.summary)
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
+    except _Reported:
+        return EXIT_BAD_INPUT
     print(f"wrote {', '.join(str(path) for path in files)}")
     return EXIT_OK
+
+
+def _options_of(files: Mapping[Path, str], args: argparse.Namespace) -> dict[Path, tuple]:
+    """Which option named each output file (for an error writing it)."""
+    out = args.out or default_out()
+    option: dict[Path, tuple[str, Path]] = {path: ("--out", out) for path in files}
+    for name, path in (("--layout-json", args.layout_json), ("--report-json", args.report_json)):
+        if path is not None:
+            option[path] = (name, path)
+    return option
+
+
+def _write(written: Mapping[Path, str], option: Mapping[Path, tuple[str, Path]], out: Path) -> None:
+    """Write the set (journal in ``out``); a failure names the option it came from."""
+    try:
+        write_atomically(written, out)
+    except WriteFailed as failed:
+        by_path = {Path(path).absolute(): pair for path, pair in option.items()}
+        name, value = by_path.get(failed.target, ("--out", out))
+        what = f"cannot write {failed.target.name}" if name == "--out" else "cannot write"
+        raise option_error(name, value, f"{what}: {failed.error.strerror}") from None
+    except OSError as error:  # recovering an earlier run's files
+        raise option_error("--out", out, f"cannot write: {error.strerror}") from None
 
 
 def _interface_listing(options: Options) -> str:

@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
-from .errors import Diagnostics, GeneratorError, Loc
+from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import PAGE_FILE, page_files
 
 SITE = "https://learn.microsoft.com"
@@ -137,8 +137,12 @@ def load_docs(dirs: Sequence[Path], diagnostics: Diagnostics) -> DocIndex:
     pages: list[DocPage] = []
     for folder in dirs:
         if not Path(folder).is_dir():
-            raise GeneratorError(Loc(str(folder)), "not a folder of reference pages")
-        for path in page_files(folder):
+            raise option_error("--docs", folder, "not a folder of reference pages")
+        try:
+            paths = page_files(folder)
+        except OSError as exc:
+            raise option_error("--docs", folder, f"cannot read: {exc.strerror}") from None
+        for path in paths:
             try:
                 pages.append(read_page(path))
             except GeneratorError as err:
@@ -170,9 +174,15 @@ def _wanted_keys(front: str) -> str:
 def read_page(path: Path) -> DocPage:
     """Read one page file; see ``read_page_text``."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise GeneratorError(Loc(path.name), f"cannot read page: {err}") from None
+        data = path.read_bytes()
+    except OSError as err:
+        raise GeneratorError(Loc(path.name, 1, 1), f"cannot read page: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        col = err.start - data.rfind(b"\n", 0, err.start)
+        raise GeneratorError(Loc(path.name, line, col), "page is not UTF-8 text") from None
     return read_page_text(text, path.name)
 
 
@@ -193,16 +203,17 @@ def read_page_text(text: str, file: str) -> DocPage:
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     front = _FRONT_MATTER.match(text)
     if not front:
-        raise GeneratorError(Loc(file, 1), "page does not start with '---' front matter")
+        raise GeneratorError(Loc(file, 1, 1), "page does not start with '---' front matter")
     try:
         meta = yaml.load(_wanted_keys(front.group(1) or ""), Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark else 1  # + the opening '---', and 1-based
+        col = mark.column + 1 if mark else 1
         problem = getattr(err, "problem", None) or str(err)
-        raise GeneratorError(Loc(file, line), f"bad front matter: {problem}") from None
+        raise GeneratorError(Loc(file, line, col), f"bad front matter: {problem}") from None
     if not isinstance(meta, dict):
-        raise GeneratorError(Loc(file, 2), "front matter is not a mapping")
+        raise GeneratorError(Loc(file, 2, 1), "front matter is not a mapping")
 
     body_line = text.count("\n", 0, front.end())  # lines before the markdown body
     sections, members = _read_body(text[front.end() :], file, body_line, url)

@@ -21,6 +21,11 @@ class Loc:
         return self.file
 
 
+# Where a problem with an option (``--header``, ``-D``, ``--out``) is reported, as
+# compilers do; the message names the option.
+COMMAND_LINE = Loc("<command line>", 1, 1)
+
+
 class GeneratorError(Exception):
     """A problem in the input (header, doc page, rules file, option).
 
@@ -37,6 +42,15 @@ class GeneratorError(Exception):
     def __str__(self) -> str:
         where = f"{self.loc}: " if self.loc else ""
         return f"{where}error: {self.message}"
+
+
+def option_error(option: str, value: object, message: str) -> GeneratorError:
+    """A problem with one command-line option, e.g. ``--header x.h: no such file``.
+
+    >>> str(option_error("--out", "gen", "cannot write d3dkmthk.py: Permission denied"))
+    '<command line>:1:1: error: --out gen: cannot write d3dkmthk.py: Permission denied'
+    """
+    return GeneratorError(COMMAND_LINE, f"{option} {value}: {message}")
 
 
 @dataclass(frozen=True, slots=True)

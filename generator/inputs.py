@@ -4,6 +4,7 @@ cache keys on. Cheap to import (no stage is loaded)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -20,8 +21,12 @@ def file_digest(path: Path) -> str:
 
 
 def page_files(folder: Path) -> list[Path]:
-    """The reference pages of a folder that the docs reader reads, in its order."""
-    return [p for p in sorted(Path(folder).glob("*.md")) if PAGE_FILE.fullmatch(p.stem)]
+    """The reference pages of a folder that the docs reader reads, in its order.
+
+    An unreadable folder raises OSError (``glob`` would take it as empty).
+    """
+    names = [n for n in os.listdir(folder) if n.endswith(".md") and PAGE_FILE.fullmatch(n[:-3])]
+    return [Path(folder) / name for name in sorted(names)]
 
 
 def folder_digest(folder: Path) -> str:

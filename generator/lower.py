@@ -57,6 +57,10 @@ INT_BITS = {
     "uint64": (64, False), "intptr": (64, True), "uintptr": (64, False),
 }  # fmt: skip
 _PACK = re.compile(r"^\s*pack\s*\((.*)\)\s*$")
+# MSVC: an enumerator is an int, and a value written as 0x80000000..0xFFFFFFFF is
+# taken as that int (the SDK's *_FORCE_DWORD = 0xFFFFFFFF). clang and gcc accept
+# wider values by widening the enum; MSVC would truncate them: we refuse them.
+_ENUM_RANGE = (-(1 << 31), (1 << 32) - 1)
 
 
 class NotConstant(Exception):
@@ -82,19 +86,26 @@ class Lowerer:
         self.pack: int | None = None
         self._node_keys: dict[int, str] = {}
         self._anon_counts: dict[str, int] = {}
+        self._enumerators: dict[str, Loc] = {}  # where each enumerator was defined
         self.abi = "x64"
 
     # -- top level ---------------------------------------------------------------
     def lower(self, tree: ast.FileAST, abi: str) -> ir.Module:
         self.abi = abi
         for node in tree.ext:
-            if isinstance(node, ast.Pragma):
-                self._pragma(node)
-            elif isinstance(node, ast.Typedef):
-                self._typedef(node)
-            elif isinstance(node, ast.Decl):
-                self._decl(node)
+            try:
+                if isinstance(node, ast.Pragma):
+                    self._pragma(node)
+                elif isinstance(node, ast.Typedef):
+                    self._typedef(node)
+                elif isinstance(node, ast.Decl):
+                    self._decl(node)
+            except RecursionError:
+                # A chain the bracket limit of parse.py does not see (1+1+...+1).
+                raise GeneratorError(loc_of(node), "declaration nested too deeply") from None
         self._macros()
+        self._check_complete()
+        self._check_not_empty()
         return ir.Module(
             header=self.header,
             files=self.pp.header_files,
@@ -133,8 +144,15 @@ class Lowerer:
             type_: ir.Type = ir.Prim(_POINTER_SIZED[node.name])
         else:
             type_ = self._type(node.type, loc, owner=node.name)
-        if node.name in self.typedefs:
-            return  # a repeated typedef of the same name: C11 allows it
+        first = self.typedefs.get(node.name)
+        if first is not None:
+            # C11 allows a typedef repeated with the same type, nothing else.
+            if self._canonical(first.type) != self._canonical(type_):
+                raise GeneratorError(
+                    loc, f"typedef '{node.name}' redefined with a different type "
+                    f"(first defined at {first.loc})"
+                )  # fmt: skip
+            return
         self.typedefs[node.name] = ir.Typedef(node.name, type_, loc)
 
     def _decl(self, node: ast.Decl) -> None:
@@ -158,7 +176,10 @@ class Lowerer:
             elem = self._type(node.type, loc, owner)
             if node.dim is None:
                 return ir.Array(elem, 0)
-            return ir.Array(elem, self._int(node.dim, loc, "array size"))
+            count = self._int(node.dim, loc, "array size")
+            if count < 0:
+                raise GeneratorError(loc, f"array size is negative ({count})")
+            return ir.Array(elem, count)
         if isinstance(node, ast.FuncDecl):
             return self._functype(node, loc)
         if isinstance(node, ast.IdentifierType):
@@ -220,10 +241,15 @@ class Lowerer:
             if existing is None:
                 self.records[key] = ir.Record(key, kind, loc, tag=node.name)
             return key
-        if existing is not None and existing.fields is not None:
-            return key  # the same definition met again through another typedef
         rec_loc = loc_of(node) if node.coord else loc
+        if existing is not None and existing.fields is not None:
+            if node.name and existing.loc != rec_loc:
+                raise GeneratorError(
+                    rec_loc, f"{kind} '{node.name}' redefined (first defined at {existing.loc})"
+                )
+            return key  # the same definition met again through another typedef
         fields = tuple(self._fields(node.decls, key))
+        self._check_unique_members(fields, key)
         record = ir.Record(
             key, kind, rec_loc, tag=node.name, fields=fields, pack=self.pack,
             comment=self._comment(rec_loc),
@@ -284,7 +310,9 @@ class Lowerer:
         if base is None:
             raise GeneratorError(loc, f"bit-field '{decl.name}' must have an integer type")
         width = INT_BITS[base][0]
-        if bits > width or bits < 0:
+        if bits < 0:
+            raise GeneratorError(loc, f"bit-field '{decl.name}' has a negative width ({bits})")
+        if bits > width:
             raise GeneratorError(
                 loc, f"bit-field '{decl.name}' is {bits} bits wide, more than its {width}-bit type"
             )
@@ -306,8 +334,20 @@ class Lowerer:
         next_value = 0
         for item in node.values.enumerators:
             item_loc = loc_of(item)
+            if item.name in self._enumerators:
+                raise GeneratorError(
+                    item_loc, f"enumerator '{item.name}' redefined "
+                    f"(first defined at {self._enumerators[item.name]})"
+                )  # fmt: skip
+            self._enumerators[item.name] = item_loc
             if item.value is not None:
                 next_value = self._int(item.value, item_loc, f"value of '{item.name}'")
+                low, high = _ENUM_RANGE
+                if not low <= next_value <= high:
+                    raise GeneratorError(
+                        item_loc, f"value of '{item.name}' ({next_value:#x}) does not fit in "
+                        "32 bits (MSVC: an enumerator is an int)"
+                    )  # fmt: skip
             value = _wrap(next_value, 32, True)  # MSVC: enumerators are ints
             self.values[item.name] = (value, 32, True)
             members.append(ir.EnumMember(item.name, value, item_loc, self._comment(item_loc)))
@@ -372,7 +412,7 @@ class Lowerer:
                 continue
             try:
                 value, bits, signed = self._eval(expr)
-            except NotConstant:
+            except (NotConstant, RecursionError):
                 continue
             self.values[macro.name] = (value, bits, signed)
             self.constants.append(
@@ -423,6 +463,73 @@ class Lowerer:
 
     def _comment(self, loc: Loc) -> str:
         return self.pp.comments.get((loc.file, loc.line), "")
+
+    # -- declaration checks ------------------------------------------------------------
+    def _canonical(self, type_: ir.Type) -> ir.Type:
+        """A type with its typedef names spelled out: what C compares (C11 6.7p3)."""
+        while isinstance(type_, ir.Ref) and type_.kind == "typedef":
+            type_ = self.typedefs[type_.name].type
+        if isinstance(type_, ir.Pointer):
+            return ir.Pointer(self._canonical(type_.target), type_.const)
+        if isinstance(type_, ir.Array):
+            return ir.Array(self._canonical(type_.elem), type_.count)
+        if isinstance(type_, ir.FuncType):
+            params = tuple(ir.Param(None, self._canonical(p.type)) for p in type_.params)
+            return ir.FuncType(self._canonical(type_.ret), params, type_.variadic)
+        return type_
+
+    def _check_unique_members(self, fields: tuple[ir.Field, ...], key: str) -> None:
+        """Members, and those an anonymous struct or union lifts into the record,
+        need distinct names (MSVC C2020)."""
+        seen: dict[str, Loc] = {}
+        for name, loc in self._member_names(fields):
+            if name in seen:
+                raise GeneratorError(
+                    loc, f"duplicate member '{name}' in {key} (first declared at {seen[name]})"
+                )
+            seen[name] = loc
+
+    def _member_names(self, fields: tuple[ir.Field, ...]) -> list[tuple[str, Loc]]:
+        names: list[tuple[str, Loc]] = []
+        for field in fields:
+            if field.name:
+                names.append((field.name, field.loc))
+            elif isinstance(field.type, ir.Ref) and field.type.kind == "record":
+                inner = self.records[field.type.name].fields or ()
+                names += self._member_names(inner)
+        return names
+
+    def _check_complete(self) -> None:
+        """A member held by value needs its type's definition (MSVC C2079)."""
+        for record in self.records.values():
+            for field in record.fields or ():
+                written = field.type
+                while isinstance(written, ir.Array):
+                    written = written.elem
+                target = self._canonical(written)
+                if (
+                    isinstance(target, ir.Ref)
+                    and target.kind == "record"
+                    and self.records[target.name].fields is None
+                ):
+                    name = written.name if isinstance(written, ir.Ref) else target.name
+                    raise GeneratorError(
+                        field.loc, f"'{name}' is used by value but never defined "
+                        f"(member '{field.name}' of {record.key})"
+                    )  # fmt: skip
+
+    def _check_not_empty(self) -> None:
+        """A header that declares nothing is not the header the user meant."""
+        declared = [
+            *self.records.values(), *self.enums.values(), *self.typedefs.values(),
+            *self.functions, *self.guids,
+            *(c for c in self.constants if c.loc.file != "<command line>"),
+        ]  # fmt: skip
+        if not any(item.loc.file != PRELUDE_NAME for item in declared):
+            raise GeneratorError(
+                Loc(self.header, 1, 1), "the header declares nothing (no types, functions "
+                "or constants): is it the right file?"
+            )  # fmt: skip
 
 
 def _with_parent(record: ir.Record, parent: str) -> ir.Record:
@@ -484,7 +591,9 @@ def _literal(ctype: str, text: str) -> tuple[int, int, bool]:
         limit = 1 << (bits - 1 if signed else bits)
         if value < limit:
             return value, bits, signed
-    return value & ((1 << 64) - 1), 64, False
+    if value >> 64:
+        raise NotConstant(f"{text} does not fit in 64 bits")
+    return value, 64, False
 
 
 def _binary(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import Cache, current_digest, key
+from .errors import Warning_
 from .inputs import folder_digest, shipped_rules_path
 from .options import Options
 
@@ -27,7 +28,7 @@ class Outputs:
     layout_json: str | None  # when asked for
     report_json: str | None
     summary: str
-    warnings: tuple[str, ...]
+    warnings: tuple[Warning_, ...]
 
 
 def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Outputs:
@@ -48,7 +49,7 @@ def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Output
         layout_json=_json(result.layout_json()) if layout_json else None,
         report_json=_json(result.report_json()) if report_json else None,
         summary=result.summary(),
-        warnings=tuple(str(w) for w in result.diagnostics.warnings),
+        warnings=tuple(result.diagnostics.warnings),
     )
     if name:
         cache.put("outputs", name, made, result.depends)

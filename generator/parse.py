@@ -7,7 +7,7 @@ can compute ``#define`` constants with the same machinery as enum values.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -24,6 +24,12 @@ _IDENT_BEFORE = re.compile(r"([A-Za-z_]\w*)\s*$")
 # A macro body worth trying as a constant expression: no strings, braces or ';'.
 _EXPR_LIKE = re.compile(r"^[\w\s()+\-*/%<>&|^~!?:'.,]+$")
 _MAX_OPAQUE = 200
+# Brackets ((), [], {}) nested deeper than this are an error. pycparser recurses
+# about 8 Python frames per parenthesis and stops near 120 of them; the C standard
+# asks for 63 levels of parentheses and of nested structs, the SDK uses 6.
+MAX_NESTING = 100
+_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,38 +61,95 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
     libdxg's d3dkmthk.h really does use ``D3DKMT_DISPLAYPORT_OPERATION_HEADER``
     without declaring it; a warning and an incomplete struct keep the run going.
     """
-    opaque: list[str] = []
+    opaque: dict[str, Loc] = {}
     lines = text.split("\n")
     index = _line_index(lines)
+    check_nesting(lines)
     parser = _Parser() if _Parser.can_look_ahead else c_parser.CParser()
     while True:
-        prefix = "".join(f"typedef struct {name} {name};\n" for name in opaque)
+        prefix = _opaque_declarations(opaque)
         try:
             tree = parser.parse(prefix + text, "<input>")
-            found = getattr(parser, "undeclared", [])
-            for name, coord in found:
+            found: dict[str, Loc] = {}
+            for name, coord in getattr(parser, "undeclared", []):
                 where = Loc(file_name(coord.file), coord.line or 0, coord.column or 0)
                 diagnostics.warn(
                     where, f"'{name}' is used but never declared; made it an opaque type"
                 )
+                found[name] = where
             if found:
-                names = [name for name, _ in found]
-                declared = c_parser.CParser().parse(
-                    "".join(f"typedef struct {n} {n};\n" for n in names), "<input>"
-                )
+                declared = c_parser.CParser().parse(_opaque_declarations(found), "<input>")
                 tree.ext[:0] = declared.ext
-                opaque += names
+                opaque.update(found)
             return Parsed(tree, tuple(opaque))
+        except RecursionError:
+            # A shape the bracket limit does not cover (a long chain of '*', say).
+            loc, _ = _stuck_token(parser)
+            raise GeneratorError(loc, "declaration nested too deeply for the parser") from None
         except c_parser.ParseError as exc:
             loc, message = _split_error(str(exc))
             if loc is None or not loc.line:
                 loc, name = _stuck_token(parser)
             else:
                 name = _undeclared_name(loc, lines, index)
+            if loc is None:
+                # pycparser's "At end of input": the header ends inside a declaration.
+                loc, message = _end_of(index, lines), "unexpected end of the header"
+            if message.startswith("Comments are not supported"):
+                # pcpp passes a comment through only when its '*/' never comes.
+                message = "unterminated /* comment"
             if name is None or name in opaque or len(opaque) >= _MAX_OPAQUE:
                 raise GeneratorError(loc, f"syntax error: {message}") from None
             diagnostics.warn(loc, f"'{name}' is used but never declared; made it an opaque type")
-            opaque.append(name)
+            opaque[name] = loc
+
+
+def _opaque_declarations(opaque: Mapping[str, Loc]) -> str:
+    # Each opaque type is declared at its first use, so errors about it point there.
+    return "".join(
+        f'#line {loc.line} "{loc.file}"\ntypedef struct {name} {name};\n'
+        for name, loc in opaque.items()
+    )
+
+
+def check_nesting(lines: Sequence[str]) -> None:
+    """Raise a located error where brackets nest deeper than ``MAX_NESTING``.
+
+    pycparser would hit Python's recursion limit and say nothing useful; checking
+    the depth first costs a few milliseconds on the SDK's headers.
+    """
+    text = "\n".join(lines)
+    brackets = _NOT_BRACKET.sub("", _LITERAL.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        depth += 1 if char in "([{" else -1
+        deepest = max(deepest, depth)
+    if deepest <= MAX_NESTING:
+        return
+    file, line_no, depth = "<input>", 0, 0
+    for line in lines:
+        mark = _LINE_MARK.match(line)
+        if mark:
+            line_no, file = int(mark.group(1)) - 1, file_name(mark.group(2))
+            continue
+        line_no += 1
+        for col, char in enumerate(_LITERAL.sub(lambda m: " " * len(m.group(0)), line), 1):
+            if char in "([{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise GeneratorError(
+                        Loc(file, line_no, col),
+                        f"brackets nested more than {MAX_NESTING} deep (parentheses, "
+                        "[] and struct or union bodies count alike)",
+                    )
+            elif char in ")]}":
+                depth -= 1
+
+
+def _end_of(index: dict[tuple[str, int], int], lines: Sequence[str]) -> Loc:
+    """Just past the last character of the text, in its original file."""
+    (file, line_no), position = max(index.items(), key=lambda item: item[1])
+    return Loc(file, line_no, len(lines[position]) + 1)
 
 
 class _Parser(c_parser.CParser):
@@ -141,16 +204,17 @@ def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> di
     def unit(items: Sequence[MacroDef]) -> str:
         return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
 
+    # A body nested past pycparser's recursion is not a constant we can use either.
     try:
         tree = parser.parse(unit(candidates), "<macros>")
         return {d.name: d.init for d in tree.ext if isinstance(d, c_ast.Decl)}
-    except c_parser.ParseError:
+    except (c_parser.ParseError, RecursionError):
         pass
     result: dict[str, c_ast.Node] = {}
     for macro in candidates:
         try:
             tree = parser.parse(unit([macro]), "<macros>")
-        except c_parser.ParseError:
+        except (c_parser.ParseError, RecursionError):
             continue
         result[macro.name] = tree.ext[-1].init
     return result

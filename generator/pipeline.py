@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -223,6 +224,9 @@ class _PageReader:
 
     Reading ~900 pages takes about as long as parsing the header; on a machine
     with two cores both can happen at once. Each folder is cached by its digest.
+    One plain child process and a pipe (not a process pool): closing ends it at
+    once, whatever state the run is in, and leaves no pool threads behind to fail
+    at interpreter exit.
     """
 
     def __init__(self, dirs: Sequence[Path], parallel: bool, cache: Cache) -> None:
@@ -236,17 +240,38 @@ class _PageReader:
             if hit is not None:
                 self.found[folder] = hit
         self.missing = [d for d in self.dirs if d not in self.found]
-        self.pool: ProcessPoolExecutor | None = None
-        self.future: Future | None = None
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.answer: multiprocessing.connection.Connection | None = None
         if parallel and self.missing and (os.cpu_count() or 1) > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
-            self.future = self.pool.submit(_read_pages, self.missing)
+            try:
+                self._start()
+            except BaseException:  # Ctrl-C just now: build() never gets to close()
+                self.close()
+                raise
+
+    def _start(self) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.answer, sender = context.Pipe(duplex=False)
+        try:
+            self.process = context.Process(
+                target=_send_pages, args=(self.missing, sender), name="page reader", daemon=True
+            )
+            # Signals stay blocked across the fork until the child ignores Ctrl-C.
+            with _signals_blocked():
+                self.process.start()
+        finally:
+            sender.close()  # the child's copy is the only writer: EOF if it dies
 
     def index(self, diagnostics: Diagnostics) -> DocIndex:
         if self.missing:
-            read, error = self.future.result() if self.future else _read_pages(self.missing)
+            if self.answer is None:
+                read, error = _read_pages(self.missing)
+            else:
+                try:
+                    read, error = self.answer.recv()
+                except EOFError:  # the child died without an answer: read the pages here
+                    read, error = _read_pages(self.missing)
             if error is not None:
                 raise GeneratorError(*error)
             for folder, entry in zip(self.missing, read, strict=True):
@@ -262,8 +287,46 @@ class _PageReader:
         return DocIndex.from_pages(pages)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.answer is not None:
+            self.answer.close()
+            self.answer = None
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.terminate()
+            self.process.join(2)
+            if self.process.is_alive():  # pragma: no cover - SIGTERM is not ignored there
+                self.process.kill()
+                self.process.join()
+            self.process = None
+
+
+@contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM in this thread (POSIX); a child forked meanwhile starts so."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _send_pages(dirs: Sequence[Path], sender: multiprocessing.connection.Connection) -> None:
+    """The child process: read the pages and send them back once."""
+    # Ctrl-C reaches the whole process group: the parent decides, and ends this one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (fork)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        sender.send(_read_pages(dirs))
+    except (BrokenPipeError, EOFError):
+        pass  # the parent is gone or no longer wants the pages
+    finally:
+        sender.close()
 
 
 def _read_pages(

@@ -20,10 +20,15 @@ from pathlib import Path
 import pcpp
 from pcpp.preprocessor import OutputDirective
 
-from .errors import GeneratorError, Loc
+from .errors import GeneratorError, Loc, option_error
 from .inputs import file_digest
 
 PRELUDE_NAME = "<prelude>"
+# gcc stops at 200 nested #includes; pcpp recurses about 4 Python frames per
+# level, so a cycle without include guards would exhaust the stack near 250.
+MAX_INCLUDE_DEPTH = 100
+_MACRO_NAME = re.compile(r"[A-Za-z_]\w*(?:\([\w\s,.]*\))?")
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
 
 # Per ABI: what the compiler itself would predefine for an MSVC target.
 ABI_DEFINES: Mapping[str, Mapping[str, str]] = {
@@ -62,6 +67,14 @@ SAL_NAME = re.compile(
     r"|reserved|callback|format_string|control_entrypoint)\w*"
 )
 LINE_MARK = re.compile(r'^#line (\d+) "(.*)"\s*$')
+# Tokens that can hold "//" without starting a comment, and a "//" comment with
+# the lines a backslash at its end joins to it (pcpp would end it at the newline).
+_COMMENT_OR_LITERAL = re.compile(
+    r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|/\*.*?\*/|//(?:\\[ \t]*\n|[^\n])*',
+    re.S,
+)
+_CONTINUED_LINE_COMMENT = re.compile(r"//[^\n]*\\[ \t]*\n")
+_SPLICE = re.compile(r"\\[ \t]*\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +113,47 @@ class Preprocessed:
     # (file name, path, sha256 of its bytes) of every header file read: the
     # provenance names them, the cache checks them
     sources: tuple[tuple[str, str, str], ...] = ()
+
+
+def source_text(data: bytes) -> str:
+    """The text of a source file as MSVC reads it: UTF-16 when it starts with that
+    byte-order mark, otherwise UTF-8 (a UTF-8 BOM dropped, stray bytes replaced:
+    they are harmless in comments and a located syntax error anywhere else)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("utf-8-sig", errors="replace")
+    return text.replace("\r\n", "\n")
+
+
+def splice_line_comments(text: str, file: str) -> tuple[str, list[tuple[Loc, str]]]:
+    """Join the lines a ``//`` comment ending in a backslash continues onto.
+
+    C splices backslash-newlines before it finds comments, so MSVC and gcc read
+    the next line as part of the comment; pcpp would read it as code. Each joined
+    line is left blank, so every other line keeps its number; a warning says so.
+    """
+    if _CONTINUED_LINE_COMMENT.search(text) is None:
+        return text, []
+    warnings: list[tuple[Loc, str]] = []
+    pieces: list[str] = []
+    pos = 0
+    for match in _COMMENT_OR_LITERAL.finditer(text):
+        token = match.group(0)
+        if not token.startswith("//") or "\n" not in token:
+            continue
+        joined = token.count("\n")
+        line = text.count("\n", 0, match.start()) + 1
+        col = match.start() - text.rfind("\n", 0, match.start())
+        following = f"line {line + 1}" if joined == 1 else f"lines {line + 1}-{line + joined}"
+        warnings.append(
+            (Loc(file, line, col), f"'//' comment ends in a backslash, so it goes on to "
+             f"{following} (as MSVC and gcc read it)")
+        )  # fmt: skip
+        pieces += [text[pos : match.start()], _SPLICE.sub(" ", token), "\n" * joined]
+        pos = match.end()
+    pieces.append(text[pos:])
+    return "".join(pieces), warnings
 
 
 def prelude_text() -> str:
@@ -143,6 +197,10 @@ class _Preprocessor(pcpp.Preprocessor):
         self.warnings: list[tuple[Loc, str]] = []
         self.arch_dependent = False
         self.files_read: list[str] = []
+        self.open_files: list[str] = []  # the #include chain being read
+        self.defining: str | None = None  # the -D option being defined
+        self.define_words: dict[str, str] = {}  # identifier in a -D value -> that -D
+        self.directive_words: set[str] = set()
 
     def name_of(self, source: str | None) -> str:
         if not source:
@@ -150,13 +208,70 @@ class _Preprocessor(pcpp.Preprocessor):
         return source if source == PRELUDE_NAME else Path(source).name
 
     def on_error(self, file: str, line: int, msg: str) -> None:
-        # pcpp reports lines only; its errors are about directives, which start a line.
-        self.errors.append(GeneratorError(Loc(self.name_of(file), line, 1 if line else 0), msg))
+        if self.defining is not None:
+            self.errors.append(option_error("-D", self.defining, msg))
+        elif (not file or file == "unknown") and self.lastdirective is not None:
+            # Tokens of a -D value carry no place: the directive using them does.
+            where = self.lastdirective
+            self.errors.append(
+                GeneratorError(Loc(self.name_of(where.source), where.lineno, 1), msg)
+            )
+        else:
+            # pcpp reports lines only; its errors are about directives, which start a line.
+            loc = Loc(self.name_of(file), line, 1 if line else 0)
+            self.errors.append(GeneratorError(loc, msg))
         self.return_code += 1
 
     def on_file_open(self, is_system_include: bool, includepath: str):  # noqa: ANN201
+        # Included files are read as the header is (encoding, '//' continuations).
+        with open(includepath, "rb") as stream:  # an OSError: pcpp tries the next folder
+            data = stream.read()
         self.files_read.append(includepath)
-        return super().on_file_open(is_system_include, includepath)
+        text, warnings = splice_line_comments(source_text(data), self.name_of(includepath))
+        self.warnings += warnings
+        return io.StringIO(text)
+
+    def parsegen(self, input, source=None, abssource=None):  # noqa: ANN001, ANN201
+        self.open_files.append(abssource or source or "")
+        try:
+            yield from super().parsegen(input, source, abssource)
+        finally:
+            self.open_files.pop()
+
+    def include(self, tokens, original_line):  # noqa: ANN001, ANN201
+        if len(self.open_files) >= MAX_INCLUDE_DEPTH:
+            # Without include guards a cycle would recurse until Python's stack ends.
+            current = self.open_files[-1]
+            earlier = self.open_files[-2::-1]
+            start = len(earlier) - 1 - earlier.index(current) if current in earlier else -1
+            chain = self.open_files[start:]
+            names = " -> ".join(self.name_of(f) for f in chain)
+            cycle = f" (a cycle without include guards: {names})" if len(chain) > 1 else ""
+            directive = self.lastdirective
+            self.errors.append(
+                GeneratorError(
+                    Loc(self.name_of(directive.source), directive.lineno or 0, 1),
+                    f"#include nested more than {MAX_INCLUDE_DEPTH} deep{cycle}",
+                )
+            )
+            raise OutputDirective(pcpp.Action.IgnoreAndRemove)
+        yield from super().include(tokens, original_line)
+
+    def on_unknown_macro_in_expr(self, ident: str) -> int:
+        # C reads an unknown name in #if as 0, but one that a -D value brought in is
+        # a mistyped option (-D DXGKDDI_INTERFACE_VERSION=banana): say so.
+        option = self.define_words.get(ident)
+        if option is not None and ident not in self.directive_words:
+            directive = self.lastdirective
+            loc = Loc(self.name_of(directive.source), directive.lineno or 0, 1)
+            self.errors.append(
+                GeneratorError(
+                    loc,
+                    f"-D {option}: '{ident}' is neither a number nor a macro "
+                    "defined before this #if",
+                )  # fmt: skip
+            )
+        return 0
 
     def on_include_not_found(
         self, is_malformed: bool, is_system_include: bool, curdir: str, includepath: str
@@ -190,6 +305,7 @@ class _Preprocessor(pcpp.Preprocessor):
             and any(t.value in ARCH_MACROS for t in toks)
         ):
             self.arch_dependent = True
+        self.directive_words = {t.value for t in toks}
         return super().on_directive_handle(directive, toks, ifpassthru, precedingtoks)
 
     def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
@@ -232,19 +348,32 @@ def preprocess(
     pp.add_path(str(header.parent))
     for directory in include_dirs:
         pp.add_path(str(directory))
-    for name, value in {**ABI_DEFINES[abi], **defines}.items():
+    for name, value in ABI_DEFINES[abi].items():
         pp.define(f"{name} {value}")
+    _define_options(pp, defines)
     if header_text is None:
         try:
-            header_text = header.read_text(encoding="utf-8-sig", errors="replace")
+            header_text = source_text(header.read_bytes())
         except OSError as exc:
-            raise GeneratorError(Loc(str(header)), f"cannot read header: {exc.strerror}") from None
+            raise option_error("--header", header, f"cannot read: {exc.strerror}") from None
+    header_text, splice_warnings = splice_line_comments(
+        header_text.replace("\r\n", "\n"), pp.name_of(str(header))
+    )
+    pp.warnings += splice_warnings
     pp.parse(prelude_text(), PRELUDE_NAME)
     prelude_out = io.StringIO()
     pp.write(prelude_out)
-    pp.parse(header_text.replace("\r\n", "\n"), str(header))
+    pp.parse(header_text, str(header))
     header_out = io.StringIO()
-    pp.write(header_out)
+    try:
+        pp.write(header_out)
+    except RecursionError:
+        # Macros or #if expressions nested past what pcpp's recursion takes.
+        directive = pp.lastdirective
+        file, line = (directive.source, directive.lineno) if directive else (str(header), 0)
+        raise GeneratorError(
+            Loc(pp.name_of(file), line or 1, 1), "nested too deeply for the preprocessor"
+        ) from None
     if pp.errors:
         raise pp.errors[0]
     body = header_out.getvalue()
@@ -271,6 +400,21 @@ def preprocess(
         arch_dependent=pp.arch_dependent,
         sources=sources,
     )
+
+
+def _define_options(pp: _Preprocessor, defines: Mapping[str, str]) -> None:
+    """Define the ``-D NAME=VALUE`` macros; a bad one is an error naming the option."""
+    for name, value in defines.items():
+        option = f"{name}={value}"
+        if not _MACRO_NAME.fullmatch(name):
+            raise option_error("-D", option, f"'{name}' is not a macro name")
+        pp.defining = option
+        pp.define(f"{name} {value}")
+        pp.defining = None
+        if pp.errors:
+            raise pp.errors[0]
+        for word in _IDENTIFIER.findall(value):
+            pp.define_words.setdefault(word, option)
 
 
 def _strip_annotations(

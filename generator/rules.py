@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import Diagnostics, GeneratorError, Loc
+from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import shipped_rules_path
 
 if sys.version_info >= (3, 11):
@@ -44,6 +44,7 @@ else:  # pragma: no cover - Python 3.10
 
 SHIPPED_DISPLAY = "rules/d3dkmthk.toml"  # how errors name the shipped file
 _RULE_HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]")
+_TOML_PLACE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 _KEYS = frozenset(
     {"record", "name", "when", "require", "member", "message", "cite", "example_ok",
      "example_bad"}
@@ -137,18 +138,44 @@ def read_rules_file(path: Path) -> Iterable[Rule]:
     """The rules of one file, compiled but not checked against any header."""
     display = SHIPPED_DISPLAY if path == shipped_rules_path() else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise GeneratorError(Loc(display), f"cannot read rules file: {exc.strerror}") from None
+        raise option_error("--rules", path, f"cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise GeneratorError(Loc(display, line, col), "rules file is not UTF-8 text") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", 0)
-        raise GeneratorError(Loc(display, line), f"bad rules file: {exc}") from None
+        loc = _toml_loc(exc, display, text)
+        raise GeneratorError(loc, f"bad rules file: {_toml_problem(exc)}") from None
+    rules = document.get("rule", [])
+    if not isinstance(rules, list) or not all(isinstance(entry, dict) for entry in rules):
+        raise GeneratorError(Loc(display, 1, 1), "'rule' must be an array of [[rule]] tables")
     lines = [i + 1 for i, line in enumerate(text.splitlines()) if _RULE_HEADER.match(line)]
-    for index, entry in enumerate(document.get("rule", [])):
-        loc = Loc(display, lines[index] if index < len(lines) else 0)
+    for index, entry in enumerate(rules):
+        loc = Loc(display, lines[index] if index < len(lines) else 1, 1)
         yield compile_rule(entry, loc)
+
+
+def _toml_loc(exc: tomllib.TOMLDecodeError, display: str, text: str) -> Loc:
+    """Where tomllib found the problem (3.14 has attributes; older ones only the text)."""
+    line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if line is None:
+        match = _TOML_PLACE.search(str(exc))
+        if match and match.group(1):
+            line, col = int(match.group(1)), int(match.group(2))
+        else:  # "at end of document"
+            lines = text.split("\n")
+            line, col = len(lines), len(lines[-1]) + 1
+    return Loc(display, line, col or 1)
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    return getattr(exc, "msg", None) or _TOML_PLACE.sub("", str(exc))
 
 
 def compile_rule(entry: Mapping[str, object], loc: Loc) -> Rule:

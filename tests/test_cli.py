@@ -89,7 +89,10 @@ def test_missing_include_is_an_error_with_location(tmp_path: Path, capsys) -> No
 def test_missing_docs_folder_is_an_input_error(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     status = main(["generate", "--out", str(tmp_path), "--docs", str(tmp_path / "nowhere")])
     assert status == 2
-    assert "error: not a folder of reference pages" in capsys.readouterr().err
+    assert re.fullmatch(
+        r"<command line>:1:1: error: --docs \S*nowhere: not a folder of reference pages\n",
+        capsys.readouterr().err,
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -102,5 +105,8 @@ def test_an_output_that_cannot_be_written_leaves_everything_as_it_was(
     blocker.write_text("not a folder\n")
     status = main(["generate", "--out", str(out), "--layout-json", str(blocker / "layout.json")])
     assert status == 2
-    assert "error: cannot write" in capsys.readouterr().err
+    assert re.fullmatch(
+        r"<command line>:1:1: error: --layout-json \S*layout\.json: cannot write: .*\n",
+        capsys.readouterr().err,
+    )
     assert not out.exists() or list(out.iterdir()) == []

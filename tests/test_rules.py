@@ -229,7 +229,7 @@ def test_load_rules_points_at_the_rule_line(tmp_path: Path) -> None:
     with pytest.raises(GeneratorError) as caught:
         load_rules([path], {"R": ["a"]}, Diagnostics())
     assert str(caught.value) == (
-        f"{path}:8: error: rule 'second' refers to member 'b' that R no longer has"
+        f"{path}:8:1: error: rule 'second' refers to member 'b' that R no longer has"
     )
 
 
@@ -239,7 +239,7 @@ def test_load_rules_keep_going_and_skipped_records(tmp_path: Path) -> None:
     rules = load_rules([path], {"R": ["a"]}, diagnostics, keep_going=True, skipped=skipped)
     assert [r.name for r in rules["R"]] == ["first"]
     assert [str(w) for w in diagnostics.warnings] == [
-        f"{path}:8: warning: rule 'second' refers to member 'b' that R no longer has; "
+        f"{path}:8:1: warning: rule 'second' refers to member 'b' that R no longer has; "
         "rule dropped"
     ]
     assert [r.name for r in skipped] == ["third"]  # the header has no record "Absent"
@@ -633,7 +633,7 @@ def test_deleted_member_stops_generation(corpus: Path, tmp_path: Path) -> None:
     with pytest.raises(GeneratorError) as caught:
         build(Options(header))
     assert str(caught.value) == (
-        f"rules/d3dkmthk.toml:{lock_rule_line()}: error: rule 'allocation-handle' refers to "
+        f"rules/d3dkmthk.toml:{lock_rule_line()}:1: error: rule 'allocation-handle' refers to "
         "member 'hAllocation' that D3DKMT_LOCK no longer has"
     )
 
