@@ -12,6 +12,7 @@
 
 import ctypes
 import enum
+import re
 import sys
 from ctypes import (
     POINTER,
@@ -43,14 +44,15 @@ class ValidationError(ValueError):
 class _BitField:
     """A bit-field member, kept in a plain unit integer so layouts match MSVC anywhere."""
 
-    __slots__ = ("path", "shift", "bits", "signed", "mask")
+    __slots__ = ("path", "shift", "bits", "signed", "mask", "enum")
 
-    def __init__(self, path, shift, bits, signed=False):
+    def __init__(self, path, shift, bits, signed=False, enum=None):
         self.path = path
         self.shift = shift
         self.bits = bits
         self.signed = signed
         self.mask = (1 << bits) - 1
+        self.enum = enum
 
     def _holder(self, obj):
         for name in self.path[:-1]:
@@ -66,7 +68,7 @@ class _BitField:
         value = (unit >> self.shift) & self.mask
         if self.signed and value >> (self.bits - 1):
             value -= 1 << self.bits
-        return value
+        return _as_enum(self.enum, value) if self.enum else value
 
     def __set__(self, obj, value):
         holder = self._holder(obj)
@@ -87,6 +89,170 @@ class _BitField:
             member_offset, cls = _member(cls, name)
             offset += member_offset
         return offset * 8 + self.shift
+
+
+class _EnumField:
+    """A member of an enum type: reads back as the IntEnum (a value the enum lacks
+    stays an int), takes ints or the enum. On the class it is ctypes' own field,
+    with its ``offset`` and ``size``."""
+
+    __slots__ = ("field", "enum")
+
+    def __init__(self, field, enum):
+        self.field = field
+        self.enum = enum
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self.field
+        return _as_enum(self.enum, self.field.__get__(obj, cls))
+
+    def __set__(self, obj, value):
+        self.field.__set__(obj, value)
+
+
+def _as_enum(enum_type, value):
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value
+
+
+def _enum_fields(cls, **enums):
+    """Make the members named here read back as their IntEnum classes."""
+    for name, enum_type in enums.items():
+        setattr(cls, name, _EnumField(cls.__dict__.get(name) or getattr(cls, name), enum_type))
+
+
+_SETTABLE = {}  # record class -> the names its instances take
+_ORDER = {}  # record class -> its members as repr() and to_dict() list them
+_MADE_UP = re.compile(r"_(?:bits|align|u|empty|tail)(?:_\d+)*")
+
+
+class _Record:
+    """What every record adds to ctypes: it refuses names it has no member for
+    (a typo would otherwise set nothing), shows its members in ``repr``, and gives
+    them as plain data with ``to_dict()``."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        for name in kwargs:
+            if name not in (_SETTABLE.get(type(self)) or _settable(type(self))):
+                raise TypeError(_no_member(type(self), name))
+        super().__init__(*args, **kwargs)
+
+    def __setattr__(self, name, value):
+        if name not in (_SETTABLE.get(type(self)) or _settable(type(self))):
+            raise AttributeError(_no_member(type(self), name))
+        super().__setattr__(name, value)
+
+    def __repr__(self):
+        cls = type(self)
+        shown = []
+        for name in _members(cls):
+            value = getattr(self, name)
+            if value or not isinstance(getattr(cls, name), _BitField):  # flags: the set ones
+                shown.append(f"{name}={_show(value)}")
+        return f"{cls.__name__}({', '.join(shown)})"
+
+    def to_dict(self):
+        """The members and their values: records as dicts, arrays as lists,
+        pointers as addresses (None for NULL)."""
+        return {name: _plain(getattr(self, name)) for name in _members(type(self))}
+
+
+class _Structure(_Record, Structure):
+    __slots__ = ()
+
+
+class _Union(_Record, Union):
+    __slots__ = ()
+
+
+def _settable(cls):
+    names = frozenset(
+        name for name in dir(cls) if hasattr(type(getattr(cls, name, None)), "__set__")
+    )
+    _SETTABLE[cls] = names
+    return names
+
+
+def _members(cls):
+    """The members a user sees, in order: anonymous members' own lifted in, each
+    bit-field instead of the unit holding it, no made-up member."""
+    names = _ORDER.get(cls)
+    if names is None:
+        units = {}
+        for attr, value in vars(cls).items():
+            if isinstance(value, _BitField) and len(value.path) == 1:
+                units.setdefault(value.path[0], []).append(attr)
+        anonymous = getattr(cls, "_anonymous_", ())
+        names = []
+        for entry in cls.__dict__.get("_fields_", ()):
+            if entry[0] in anonymous:
+                names += _members(entry[1])
+            elif entry[0] in units:
+                names += units[entry[0]]
+            elif not _MADE_UP.fullmatch(entry[0]):
+                names.append(entry[0])
+        names = _ORDER[cls] = tuple(names)
+    return names
+
+
+def _no_member(cls, name):
+    import difflib
+
+    close = difflib.get_close_matches(name, _members(cls), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{cls.__name__} has no member {name!r}{hint}"
+
+
+def _show(value):
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if isinstance(value, ctypes.Array):
+        first = [_show(item) for item in value[:8]]
+        if len(value) > 8:
+            first.append(f"... {len(value)} in all")
+        return f"[{', '.join(first)}]"
+    if isinstance(value, ctypes._Pointer):
+        return f"<{type(value).__name__} 0x{ctypes.cast(value, c_void_p).value:x}>" if value else "NULL"
+    return repr(value)
+
+
+def _plain(value):
+    if isinstance(value, _Record):
+        return value.to_dict()
+    if isinstance(value, ctypes.Array):
+        return [_plain(item) for item in value]
+    if isinstance(value, ctypes._Pointer):
+        return ctypes.cast(value, c_void_p).value
+    return value
+
+
+class _Layouts(dict):
+    """MSVC's layout of each record, {name: {abi: (size, alignment, {member path:
+    offset or (bit offset, bits)})}}, built from what ``_msvc`` kept when first read:
+    importing the module costs no more than keeping the numbers."""
+
+    def __missing__(self, name):
+        sizes, places = _MSVC[name]
+        self[name] = entry = {
+            abi: (size, align, {path: where[i] for path, where in places.items()})
+            for i, (abi, (size, align)) in enumerate(sizes.items())
+        }
+        return entry
+
+
+_MSVC = {}
+_LAYOUT = _Layouts()
+
+
+def _msvc(name, places, **sizes):
+    """Keep MSVC's layout of one record: (size, alignment) per ABI, and per member
+    path its place in each ABI, in the same order."""
+    _MSVC[name] = (sizes, places)
 
 
 def _member(cls, name):
@@ -125,7 +291,8 @@ def check_layout(abi=None):
     abi = abi or _ABI
     module = sys.modules[__name__]
     problems = []
-    for name, per_abi in _LAYOUT.items():
+    for name in _MSVC:
+        per_abi = _LAYOUT[name]
         size, align, places = per_abi[abi]
         cls = getattr(module, name)
         if ctypes.sizeof(cls) != size:
@@ -225,14 +392,17 @@ class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
     D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
 
 
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS(1)
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS(2)
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = D3DKMT_ALLOCATIONRESIDENCYSTATUS(3)
 
-# Records, declared first so that any record may point to any other
+# Records, and the aliases and callback types they use: each class declared
+# before its first use, its _fields_ (and MSVC's layout) as close after it as
+# the records it holds allow
+D3DKMT_HANDLE = c_uint32
 
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
+class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
     """The _D3DKMT_DESTROYALLOCATIONFLAGS_0_0 struct.
 
     Attributes:
@@ -255,13 +425,18 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
     SystemUseOnly = _BitField(("_bits_0_0_0",), 31, 1)
 
     def validate(self):
-        """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0_0; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         if errors:
             raise ValidationError(errors)
 
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
+_D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
+    ("_bits_0_0_0", c_uint32),
+]
+
+
+class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
     """The _D3DKMT_DESTROYALLOCATIONFLAGS_0 union.
 
     Attributes:
@@ -286,13 +461,19 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
     SystemUseOnly = _BitField(("_u_0_0", "_bits_0_0_0"), 31, 1)
 
     def validate(self):
-        """Check the rules for _D3DKMT_DESTROYALLOCATIONFLAGS_0; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         if errors:
             raise ValidationError(errors)
 
 
-class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
+_D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
+    ("_u_0_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
+    ("Value", c_uint32),
+]
+
+
+class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
     """The D3DKMT_DESTROYALLOCATIONFLAGS struct.
 
     Attributes:
@@ -317,7 +498,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
     SystemUseOnly = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 31, 1)
 
     def validate(self):
-        """Check the rules for D3DKMT_DESTROYALLOCATIONFLAGS; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         # reserved member Reserved at d3dkmthk.h:47
         if self.Reserved != 0:
@@ -326,7 +507,22 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
             raise ValidationError(errors)
 
 
-class D3DKMT_DESTROYALLOCATION(Structure):
+_D3DKMT_DESTROYALLOCATIONFLAGS = D3DKMT_DESTROYALLOCATIONFLAGS
+
+
+D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
+    ("_u_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
+]
+_msvc("D3DKMT_DESTROYALLOCATIONFLAGS", x64=(4, 4), x86=(4, 4), places={
+    "AssumeNotInUse": ((0, 1), (0, 1)),
+    "SynchronousDestroy": ((1, 1), (1, 1)),
+    "Reserved": ((2, 29), (2, 29)),
+    "SystemUseOnly": ((31, 1), (31, 1)),
+    "Value": (0, 0),
+})
+
+
+class D3DKMT_DESTROYALLOCATION(_Structure):
     """The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing
     allocations.
 
@@ -361,7 +557,7 @@ class D3DKMT_DESTROYALLOCATION(Structure):
     _layout_ = "ms"
 
     def validate(self):
-        """Check the rules for D3DKMT_DESTROYALLOCATION; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
         # device that the resource, allocations, or both are associated with.
@@ -376,12 +572,33 @@ class D3DKMT_DESTROYALLOCATION(Structure):
         if (
             self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
         ):
-            errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must point to AllocationCount handles when hResource is zero"))
+            errors.append((
+                "D3DKMT_DESTROYALLOCATION",
+                "phAllocationList",
+                "must point to AllocationCount handles when hResource is zero",
+            ))
         if errors:
             raise ValidationError(errors)
 
 
-class D3DKMT_DESTROYALLOCATION2(Structure):
+_D3DKMT_DESTROYALLOCATION = D3DKMT_DESTROYALLOCATION
+
+
+D3DKMT_DESTROYALLOCATION._fields_ = [
+    ("hDevice", D3DKMT_HANDLE),
+    ("hResource", D3DKMT_HANDLE),
+    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+    ("AllocationCount", c_uint32),
+]
+_msvc("D3DKMT_DESTROYALLOCATION", x64=(24, 8), x86=(16, 4), places={
+    "hDevice": (0, 0),
+    "hResource": (4, 4),
+    "phAllocationList": (8, 8),
+    "AllocationCount": (16, 12),
+})
+
+
+class D3DKMT_DESTROYALLOCATION2(_Structure):
     """The D3DKMT_DESTROYALLOCATION2 struct.
 
     Attributes:
@@ -402,11 +619,15 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
     _layout_ = "ms"
 
     def validate(self):
-        """Check the rules for D3DKMT_DESTROYALLOCATION2; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         # SAL _Field_size_(AllocationCount) at d3dkmthk.h:66
         if self.AllocationCount > 0 and (not self.phAllocationList):
-            errors.append(("D3DKMT_DESTROYALLOCATION2", "phAllocationList", "must not be NULL when AllocationCount > 0"))
+            errors.append((
+                "D3DKMT_DESTROYALLOCATION2",
+                "phAllocationList",
+                "must not be NULL when AllocationCount > 0",
+            ))
         # reserved member Reserved at d3dkmthk.h:47
         if self.Flags.Reserved != 0:
             errors.append(("D3DKMT_DESTROYALLOCATION2", "Flags.Reserved", "is reserved and must be zero"))
@@ -414,7 +635,31 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
             raise ValidationError(errors)
 
 
-class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
+_D3DKMT_DESTROYALLOCATION2 = D3DKMT_DESTROYALLOCATION2
+
+
+D3DKMT_DESTROYALLOCATION2._fields_ = [
+    ("hDevice", D3DKMT_HANDLE),
+    ("hResource", D3DKMT_HANDLE),
+    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+    ("AllocationCount", c_uint32),
+    ("Flags", D3DKMT_DESTROYALLOCATIONFLAGS),
+]
+_msvc("D3DKMT_DESTROYALLOCATION2", x64=(24, 8), x86=(20, 4), places={
+    "hDevice": (0, 0),
+    "hResource": (4, 4),
+    "phAllocationList": (8, 8),
+    "AllocationCount": (16, 12),
+    "Flags": (20, 16),
+    "Flags.AssumeNotInUse": ((160, 1), (128, 1)),
+    "Flags.SynchronousDestroy": ((161, 1), (129, 1)),
+    "Flags.Reserved": ((162, 29), (130, 29)),
+    "Flags.SystemUseOnly": ((191, 1), (159, 1)),
+    "Flags.Value": (20, 16),
+})
+
+
+class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
     """The D3DKMT_CHECKALLOCATIONRESIDENCY struct.
 
     Attributes:
@@ -433,13 +678,31 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
     _layout_ = "ms"
 
     def validate(self):
-        """Check the rules for D3DKMT_CHECKALLOCATIONRESIDENCY; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         if errors:
             raise ValidationError(errors)
 
-# Type aliases and callback types
-D3DKMT_HANDLE = c_uint32
+
+_D3DKMT_CHECKALLOCATIONRESIDENCY = D3DKMT_CHECKALLOCATIONRESIDENCY
+
+
+D3DKMT_CHECKALLOCATIONRESIDENCY._fields_ = [
+    ("hDevice", D3DKMT_HANDLE),
+    ("hAllocation", D3DKMT_HANDLE),
+    ("ResidencyStatus", c_int32),
+    ("LastUseFence", c_uint64),
+]
+_enum_fields(
+    D3DKMT_CHECKALLOCATIONRESIDENCY,
+    ResidencyStatus=D3DKMT_ALLOCATIONRESIDENCYSTATUS,
+)
+_msvc("D3DKMT_CHECKALLOCATIONRESIDENCY", x64=(24, 8), x86=(24, 8), places={
+    "hDevice": (0, 0),
+    "hAllocation": (4, 4),
+    "ResidencyStatus": (8, 8),
+    "LastUseFence": (16, 16),
+})
 PFND3DKMT_DESTROYALLOCATION = _callback(
     "PFND3DKMT_DESTROYALLOCATION",
     c_int32, POINTER(D3DKMT_DESTROYALLOCATION),
@@ -455,47 +718,6 @@ PFND3DKMT_DESTROYALLOCATION = _callback(
     Declared at: d3dkmthk.h:79
     """,
 )
-
-# Members, each record after the records it holds by value
-_D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
-    ("_bits_0_0_0", c_uint32),
-]
-
-_D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
-    ("_u_0_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
-    ("Value", c_uint32),
-]
-
-D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
-    ("_u_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
-]
-
-D3DKMT_DESTROYALLOCATION._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hResource", D3DKMT_HANDLE),
-    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
-    ("AllocationCount", c_uint32),
-]
-
-D3DKMT_DESTROYALLOCATION2._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hResource", D3DKMT_HANDLE),
-    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
-    ("AllocationCount", c_uint32),
-    ("Flags", D3DKMT_DESTROYALLOCATIONFLAGS),
-]
-
-D3DKMT_CHECKALLOCATIONRESIDENCY._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hAllocation", D3DKMT_HANDLE),
-    ("ResidencyStatus", c_int32),
-    ("LastUseFence", c_uint64),
-]
-
-_D3DKMT_DESTROYALLOCATIONFLAGS = D3DKMT_DESTROYALLOCATIONFLAGS
-_D3DKMT_DESTROYALLOCATION = D3DKMT_DESTROYALLOCATION
-_D3DKMT_DESTROYALLOCATION2 = D3DKMT_DESTROYALLOCATION2
-_D3DKMT_CHECKALLOCATIONRESIDENCY = D3DKMT_CHECKALLOCATIONRESIDENCY
 
 # Functions exported by gdi32.dll
 
@@ -535,14 +757,6 @@ D3DKMTDestroyAllocation2 = _Function(
     """,
 )
 
-# MSVC layouts: {name: {abi: (size, alignment, {member path: offset or (bit offset, bits)})}}
-_LAYOUT = {
-    "D3DKMT_DESTROYALLOCATIONFLAGS": {"x64": (4, 4, {"AssumeNotInUse": (0, 1), "SynchronousDestroy": (1, 1), "Reserved": (2, 29), "SystemUseOnly": (31, 1), "Value": 0}), "x86": (4, 4, {"AssumeNotInUse": (0, 1), "SynchronousDestroy": (1, 1), "Reserved": (2, 29), "SystemUseOnly": (31, 1), "Value": 0})},
-    "D3DKMT_DESTROYALLOCATION": {"x64": (24, 8, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 16}), "x86": (16, 4, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 12})},
-    "D3DKMT_DESTROYALLOCATION2": {"x64": (24, 8, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 16, "Flags": 20, "Flags.AssumeNotInUse": (160, 1), "Flags.SynchronousDestroy": (161, 1), "Flags.Reserved": (162, 29), "Flags.SystemUseOnly": (191, 1), "Flags.Value": 20}), "x86": (20, 4, {"hDevice": 0, "hResource": 4, "phAllocationList": 8, "AllocationCount": 12, "Flags": 16, "Flags.AssumeNotInUse": (128, 1), "Flags.SynchronousDestroy": (129, 1), "Flags.Reserved": (130, 29), "Flags.SystemUseOnly": (159, 1), "Flags.Value": 16})},
-    "D3DKMT_CHECKALLOCATIONRESIDENCY": {"x64": (24, 8, {"hDevice": 0, "hAllocation": 4, "ResidencyStatus": 8, "LastUseFence": 16}), "x86": (24, 8, {"hDevice": 0, "hAllocation": 4, "ResidencyStatus": 8, "LastUseFence": 16})},
-}
-
 # The header's own C_ASSERT(sizeof(X) == N) lines: (type, ABI, size, where)
 _SIZE_CHECKS = (
 )
@@ -565,10 +779,6 @@ __all__ = [
     "DXGKDDI_INTERFACE_VERSION_WIN8",
     "PFND3DKMT_DESTROYALLOCATION",
     "STATUS_GRAPHICS_ALLOCATION_BUSY",
-    "_D3DKMT_CHECKALLOCATIONRESIDENCY",
-    "_D3DKMT_DESTROYALLOCATION",
-    "_D3DKMT_DESTROYALLOCATION2",
-    "_D3DKMT_DESTROYALLOCATIONFLAGS",
     "ValidationError",
     "check_layout",
 ]

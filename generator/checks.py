@@ -16,6 +16,7 @@ from .rules import Rule
 from .views import RuleView
 
 _LONG_CONDITION = 60
+_LINE = 96  # what fits in an if ( ... ) inside validate()
 _INVERSE = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
     ast.LtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -26,7 +27,7 @@ def rule_views(rules: Sequence[Rule]) -> tuple[RuleView, ...]:
     """The checks of one record, in the order of its rules."""
     return tuple(
         RuleView(
-            broken_when(r.condition),
+            _lines(broken_when(r.condition)),
             r.member,
             r.message,
             _comment_lines(r.cite),
@@ -34,6 +35,20 @@ def rule_views(rules: Sequence[Rule]) -> tuple[RuleView, ...]:
         )  # fmt: skip
         for r in rules
     )
+
+
+def _lines(test: str) -> str:
+    """A test too long for one line, split before each top-level ``and``."""
+    if len(test) <= _LINE:
+        return test
+    tree = ast.parse(test, mode="eval").body
+    if not _is_and(tree):
+        return test
+    parts = [
+        f"({ast.unparse(v)})" if isinstance(v, ast.BoolOp | ast.IfExp) else ast.unparse(v)
+        for v in tree.values
+    ]
+    return "\nand ".join(parts)
 
 
 def todo_comments(sentences: Sequence[str]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import ir
 from .layout import ABIS, FieldLayout, Layout, RecordLayout
-from .spelling import Spelling
+from .spelling import Spelling, emitted
 from .views import BitFieldView, FieldView
 
 _UNIT_TYPES = {1: "c_uint8", 2: "c_uint16", 4: "c_uint32", 8: "c_uint64"}
@@ -31,6 +31,7 @@ class ClassBody:
     fields: tuple[FieldView, ...]
     bitfields: tuple[BitFieldView, ...]
     align: int | None
+    enum_fields: tuple[tuple[str, str], ...] = ()  # (member, IntEnum class), lifted too
 
 
 class RecordClasses:
@@ -55,6 +56,7 @@ class RecordClasses:
         anonymous: list[str] = []
         fields: list[FieldView] = []
         bitfields: list[BitFieldView] = []
+        enum_fields: list[tuple[str, str]] = []
         layout = self.layouts["x64"].record(key)
         # ctypes copies the members of an anonymous member into its parent, so the
         # names we make up must be unique across the parent and everything lifted
@@ -95,6 +97,7 @@ class RecordClasses:
                             place.bit_offset or 0,
                             member.bits,
                             self._is_signed(member.type),
+                            self._enum_class(member.type),
                         )  # fmt: skip
                     )
                 continue
@@ -105,9 +108,13 @@ class RecordClasses:
                 anonymous.append(attr)
                 fields.append(FieldView(attr, self.spelling.ctype(member.type)))
                 bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
+                enum_fields.extend(self.body(target.name).enum_fields)
             else:
                 name = self.spelling.names.member(key, member.name)
                 fields.append(FieldView(name, self.spelling.ctype(member.type)))
+                enum_class = self._enum_class(member.type)
+                if enum_class:
+                    enum_fields.append((name, enum_class))
         if layout.filler:
             fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
         # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
@@ -121,7 +128,9 @@ class RecordClasses:
                 tails = {abi: per_abi[abi].size for abi in ABIS}
             if any(tails.values()):
                 fields.append(FieldView(f"_tail{scope}", _bytes_by_abi(tails)))
-        return ClassBody(tuple(anonymous), tuple(fields), tuple(bitfields), align_attr)
+        return ClassBody(
+            tuple(anonymous), tuple(fields), tuple(bitfields), align_attr, tuple(enum_fields)
+        )
 
     def _aligner(
         self,
@@ -192,10 +201,19 @@ class RecordClasses:
     def _lifted_bitfields(self, type_: ir.Type, prefix: tuple[str, ...]) -> list[BitFieldView]:
         """Bit-fields of an anonymous member, reachable from the parent by path."""
         lifted = [
-            BitFieldView(b.name, prefix + b.path, b.shift, b.bits, b.signed)
+            BitFieldView(b.name, prefix + b.path, b.shift, b.bits, b.signed, b.enum)
             for b in self.body(self.module.resolve(type_).name).bitfields
         ]
         return lifted
+
+    def _enum_class(self, type_: ir.Type) -> str | None:
+        """The IntEnum class a member of this type reads back as, if the module has one."""
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            enum = self.module.enums.get(resolved.name)
+            if enum is not None and enum.members and emitted(enum.loc):
+                return self.spelling.enum_name(resolved.name)
+        return None
 
     def _is_signed(self, type_: ir.Type) -> bool:
         resolved = self.module.resolve(type_)

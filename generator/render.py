@@ -20,10 +20,11 @@ from .checks import rule_views, todo_comments
 from .classes import RecordClasses
 from .docs import DocIndex
 from .docstrings import Coverage, Docstrings
-from .layout import Layout
+from .layout import ABIS, Layout
+from .order import declaration_order
 from .rules import Rule
 from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, templates_dir
-from .views import AliasView, EnumView, FunctionView, ModuleView, RecordView
+from .views import AliasView, EnumView, FunctionView, LayoutView, ModuleView, RecordView
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -92,7 +93,9 @@ class _Builder:
         if record.fields is None:
             doc = f"{name}: declared but never defined by the header; usable only by pointer."
             doc += " " + self.names.renamed(c_name, name) if c_name != name else ""
-            return RecordView(name, base, doc, None, (), (), (), (), opaque=True)
+            return RecordView(
+                name, base, doc, None, (), (), (), (), opaque=True, tag_alias=self._tag_alias(key)
+            )
         body = self.classes.body(key)
         doc, members = self.docstrings.record_doc(key, c_name)
         return RecordView(
@@ -107,7 +110,17 @@ class _Builder:
             fields=body.fields,
             bitfields=body.bitfields,
             rules=rule_views(self.rules.get(c_name, ())),
+            enum_fields=body.enum_fields,
+            tag_alias=self._tag_alias(key),
+            layout=self._layout(key) if key in self.public else None,
         )
+
+    def _tag_alias(self, key: str) -> str | None:
+        """The record's tag as a second name (``_D3DKMT_X``), where nothing else has it."""
+        tag = self.module.records[key].tag
+        if tag and tag != self.spelling.record_c_name(key) and tag not in self.module.typedefs:
+            return self.names.of(tag)
+        return None
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
         doc = self.docstrings.enum_doc(self.spelling.enum_c_name(key), enum)
@@ -143,59 +156,37 @@ class _Builder:
         for key in records:
             by_key[key] = self.record_view(key)
             view.records.append(by_key[key])
-        view.fields_order = [
-            by_key[k] for k in self._dependency_order(records) if not by_key[k].opaque
-        ]
-        for name, td in module.typedefs.items():
-            if not emitted(td.loc):
-                continue
-            target = td.type
-            if isinstance(target, ir.Ref) and target.kind == "record":
-                if self.spelling.record_c_name(target.name) == name:
-                    continue
-            name = self.names.of(name)
-            if isinstance(target, ir.Ref) and target.kind == "enum":
-                if self.spelling.enum_name(target.name) == name:
-                    continue
-                view.aliases.append(AliasView(name, "c_int32"))
-                continue
-            expr = self.spelling.ctype(target)
-            func = self.module.resolve(target)
-            if isinstance(func, ir.Pointer):
-                func = self.module.resolve(func.target)
-            if isinstance(func, ir.FuncType):
-                signature = ", ".join(
-                    self.spelling.ctype(t) for t in (func.ret, *(p.type for p in func.params))
-                )
-                doc = self.docstrings.callback_doc(td, func)
-                view.aliases.append(AliasView(name, signature, doc))
-                continue
-            target_list = view.late_aliases if _has_record_array(module, target) else view.aliases
-            target_list.append(AliasView(name, expr))
-        for key in records:
-            tag = module.records[key].tag
-            if tag and tag != self.spelling.record_c_name(key) and tag not in module.typedefs:
-                view.late_aliases.append(
-                    AliasView(self.names.of(tag), self.spelling.record_name(key))
-                )
+        aliases: dict[str, AliasView] = {}  # by C typedef name, in header order
+        for c_name, td in module.typedefs.items():
+            alias = self._alias_view(c_name, td)
+            if alias is not None:
+                aliases[c_name] = alias
+                view.aliases.append(alias)
+        view.late_aliases = [AliasView(r.tag_alias, r.name) for r in view.records if r.tag_alias]
+        opaque = {k for k in records if by_key[k].opaque}
+        for kind, what in declaration_order(module, records, opaque, list(aliases)):
+            item = aliases[what] if kind == "alias" else by_key[what]
+            view.blocks.append((kind, item))
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))
-        for key in records:
-            if key in self.public and module.records[key].fields is not None:
-                view.layout_table.append((self.spelling.record_name(key), self._layout_entry(key)))
         for check in module.size_checks:
             view.size_checks.append((self.spelling.py_name(check.type), check.abi, check.size,
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
         view.stub_imports = _isort({*view.imports, "Array"})
+        # Exported by "*": what the header names; not the names made up for anonymous
+        # records and enums, nor the tags (``_D3DKMT_X``), which stay importable.
         names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
+        made_up_enums = {self.spelling.enum_name(k) for k, e in module.enums.items()
+                         if e.tag is None and self.enum_names.get(k, k) == k}  # fmt: skip
         for enum in view.enums:
-            names.append(enum.name)
+            if enum.name not in made_up_enums:
+                names.append(enum.name)
             names.extend(n for n, _ in enum.members)
         public = {self.names.of(name) for name in self.public.values()}
-        names += [r.name for r in view.records if not r.name.startswith("_") or r.name in public]
-        names += [a.name for a in view.aliases] + [a.name for a in view.late_aliases]
+        names += [r.name for r in view.records if r.name in public]
+        names += [a.name for a in view.aliases]
         names += [f.name for f in view.functions]
         view.names = sorted(set(names))
         return view
@@ -205,37 +196,42 @@ class _Builder:
             return key in self.used_prelude
         return True
 
-    def _dependency_order(self, keys: list[str]) -> list[str]:
-        """Records ordered so that each one's by-value members come first."""
-        wanted = set(keys)
-        done: list[str] = []
-        seen: set[str] = set()
+    def _alias_view(self, c_name: str, td: ir.Typedef) -> AliasView | None:
+        """A typedef as the module spells it, or None where it is a record's or an
+        enum's own name (or the prelude's)."""
+        if not emitted(td.loc):
+            return None
+        target = td.type
+        if isinstance(target, ir.Ref) and target.kind == "record":
+            if self.spelling.record_c_name(target.name) == c_name:
+                return None
+        name = self.names.of(c_name)
+        if isinstance(target, ir.Ref) and target.kind == "enum":
+            if self.spelling.enum_name(target.name) == name:
+                return None
+            return AliasView(name, "c_int32")
+        func = self.module.resolve(target)
+        if isinstance(func, ir.Pointer):
+            func = self.module.resolve(func.target)
+        if isinstance(func, ir.FuncType):
+            signature = ", ".join(
+                self.spelling.ctype(t) for t in (func.ret, *(p.type for p in func.params))
+            )
+            return AliasView(name, signature, self.docstrings.callback_doc(td, func))
+        return AliasView(name, self.spelling.ctype(target))
 
-        def visit(key: str) -> None:
-            if key in seen:
-                return
-            seen.add(key)
-            for member in self.module.records[key].fields or ():
-                for dep in _by_value_records(self.module, member.type):
-                    if dep in wanted:
-                        visit(dep)
-            done.append(key)
-
-        for key in keys:
-            visit(key)
-        return done
-
-    def _layout_entry(self, key: str) -> str:
-        entries = []
-        for abi in ("x64", "x86"):
+    def _layout(self, key: str) -> LayoutView:
+        sizes = []
+        places: dict[str, list[str]] = {}
+        for abi in ABIS:
             engine = self.layouts[abi]
             layout = engine.record(key)
-            fields = []
+            sizes.append((abi, layout.size, layout.align))
             for path, offset, bit_offset, bits in engine.paths(key):
                 value = str(offset) if bits is None else f"({bit_offset}, {bits})"
-                fields.append(f"{py_string(self.names.path(key, path))}: {value}")
-            entries.append(f"({layout.size}, {layout.align}, {{{', '.join(fields)}}})")
-        return f'{{"x64": {entries[0]}, "x86": {entries[1]}}}'
+                places.setdefault(self.names.path(key, path), []).append(value)
+        rows = tuple((path, f"({', '.join(values)})") for path, values in places.items())
+        return LayoutView(tuple(sizes), rows)
 
 
 def _ctypes_imports(view: ModuleView) -> list[str]:
@@ -246,7 +242,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
     for function in view.functions:
         texts += [function.restype, *function.argtypes]
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
-    used |= {"c_void_p", "Structure"}  # the runtime helpers use them
+    used |= {"c_void_p", "Structure", "Union"}  # the runtime helpers use them
     return _isort(used & CTYPES_NAMES)  # a C name "c_foo" is the module's, not ctypes'.
 
 
@@ -259,20 +255,6 @@ def _isort(names: set[str]) -> list[str]:
         return kind, natural
 
     return sorted(names, key=key)
-
-
-def _by_value_records(module: ir.Module, type_: ir.Type) -> list[str]:
-    type_ = module.resolve(type_)
-    while isinstance(type_, ir.Array):
-        type_ = module.resolve(type_.elem)
-    if isinstance(type_, ir.Ref) and type_.kind == "record":
-        return [type_.name]
-    return []
-
-
-def _has_record_array(module: ir.Module, type_: ir.Type) -> bool:
-    type_ = module.resolve(type_)
-    return isinstance(type_, ir.Array) and bool(_by_value_records(module, type_))
 
 
 def _used_prelude_records(module: ir.Module) -> set[str]:

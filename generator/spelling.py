@@ -263,14 +263,32 @@ def _template_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     module: set[str] = set()
     record: set[str] = set()
     loaded: set[str] = set()
+    classes: dict[str, list[ast.ClassDef]] = {}  # several templates name theirs alike
     for path in sorted(templates_dir().glob("*.jinja")):
         tree = ast.parse(_template_code(path.read_text(encoding="utf-8")), str(path))
         module |= _bound(tree.body)
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.name == _PLACEHOLDER:
-                record |= _bound(node.body)
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 loaded.add(node.id)
+    # A record class binds what its template binds, and what the runtime's record
+    # bases define (those deriving from Structure or Union, and their own bases).
+    todo = [
+        name
+        for name, nodes in classes.items()
+        if name == _PLACEHOLDER
+        or any(isinstance(b, ast.Name) and b.id in ("Structure", "Union") for b in nodes[0].bases)
+    ]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in classes:
+            continue
+        seen.add(name)
+        for node in classes[name]:
+            record |= _bound(node.body)
+            todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
     module.discard(_PLACEHOLDER)
     record.discard(_PLACEHOLDER)
     return frozenset(module), frozenset(record), frozenset(loaded & set(dir(builtins)))

@@ -26,6 +26,7 @@ class BitFieldView:
     shift: int
     bits: int
     signed: bool
+    enum: str | None = None  # the IntEnum class it reads back as
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,19 @@ class RecordView:
     todo: tuple[str, ...] = ()
     align: int | None = None
     opaque: bool = False
+    # Members of an enum type (lifted ones too), as (member, IntEnum class)
+    enum_fields: tuple[tuple[str, str], ...] = ()
+    tag_alias: str | None = None  # the C tag, where it names the record too
+    layout: LayoutView | None = None  # MSVC's layout, for check_layout()
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutView:
+    """A record's MSVC layout: size and alignment per ABI, then one entry per
+    member path with its place in each ABI (offset, or (bit offset, bits))."""
+
+    sizes: tuple[tuple[str, int, int], ...]  # (ABI, size, alignment)
+    places: tuple[tuple[str, str], ...]  # (member path, "(x64 place, x86 place)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +127,11 @@ class ModuleView:
     enums: list[EnumView] = field(default_factory=list)
     aliases: list[AliasView] = field(default_factory=list)
     records: list[RecordView] = field(default_factory=list)
-    fields_order: list[RecordView] = field(default_factory=list)
+    # What the module prints between the enums and the functions, in order:
+    # ("class" | "fields", RecordView) and ("alias", AliasView)
+    blocks: list[tuple[str, object]] = field(default_factory=list)
     late_aliases: list[AliasView] = field(default_factory=list)
     functions: list[FunctionView] = field(default_factory=list)
-    layout_table: list[tuple[str, str]] = field(default_factory=list)
     size_checks: list[tuple[str, str, int, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)

@@ -91,7 +91,6 @@ def _valid(module):  # noqa: ANN001, ANN202
     value = module.D3DKMT_DESTROYALLOCATION(
         hDevice=1, hResource=0, phAllocationList=handles, AllocationCount=2
     )
-    value._keep = handles
     return value
 
 

@@ -1,4 +1,4 @@
-class D3DKMT_DESTROYALLOCATION(Structure):
+class D3DKMT_DESTROYALLOCATION(_Structure):
     """The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing
     allocations.
 
@@ -33,7 +33,7 @@ class D3DKMT_DESTROYALLOCATION(Structure):
     _layout_ = "ms"
 
     def validate(self):
-        """Check the rules for D3DKMT_DESTROYALLOCATION; raise ValidationError listing every broken one."""
+        """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
         # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
         # device that the resource, allocations, or both are associated with.
@@ -48,7 +48,11 @@ class D3DKMT_DESTROYALLOCATION(Structure):
         if (
             self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
         ):
-            errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must point to AllocationCount handles when hResource is zero"))
+            errors.append((
+                "D3DKMT_DESTROYALLOCATION",
+                "phAllocationList",
+                "must point to AllocationCount handles when hResource is zero",
+            ))
         if errors:
             raise ValidationError(errors)
 
