@@ -7,15 +7,23 @@ members and pages that match nothing (the ``--report-json`` document).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from . import ir
-from .docs import DocIndex, DocMember, DocPage, wrap_text
-from .layout import Layout
+from .docs import DocIndex, DocMember, DocPage, sal_direction, wrap_text
+from .layout import FieldLayout, Layout
+from .preprocess import SAL_NAME
 from .spelling import Spelling
 from .views import StubMember
 
 DOC_WIDTH = 79
+
+# A bit-field's header comment often starts with the member's mask
+# ("// 0x00000040  // Driver private data ..."): shown as the bits it covers.
+_MASK = re.compile(r"0[xX]([0-9A-Fa-f]+)\b[\s-]*")
+# Feature tags some comments end with ("... of the command buffer. _ADVSCH_").
+_TRAILING_TAG = re.compile(rf"(?:\s*(?:{SAL_NAME.pattern}))+\s*$")
 
 
 class Coverage:
@@ -81,9 +89,11 @@ class Docstrings:
         counted = record.parent is None
         paths = set()
         member_docs: list[StubMember] = []
+        places = {id(f): place for _, f, _, place in self.layouts["x64"].members(key)}
         for path, member in self._documented_members(key, page_members):
             paths.add(path)
-            body, source = self._member_text(member, page_members.get(path))
+            doc = page_members.get(path)
+            body, source = self._member_text(member, doc, places.get(id(member)))
             entries.append(self._member_entry(path, member, body))
             if "." not in path:
                 member_docs.append(StubMember(path, self.spelling.py_type(member), body))
@@ -151,13 +161,15 @@ class Docstrings:
                 found.extend(self._doc_members(target.name, prefix + member.name + "."))
         return found
 
-    def _member_text(self, member: ir.Field, doc: DocMember | None) -> tuple[str, str]:
+    def _member_text(
+        self, member: ir.Field, doc: DocMember | None, place: FieldLayout | None
+    ) -> tuple[str, str]:
         """A member's ``[direction] text`` (page first, then header comment) and its source."""
         direction = doc.direction if doc else None
         text = doc.text if doc and doc.text else ""
         source = "page" if text else "comment" if member.comment else "none"
         if not text and member.comment:
-            comment_direction, text = member.comment_direction()
+            comment_direction, text = _comment_text(member, place)
             direction = direction or comment_direction
         return (f"[{direction}] " if direction else "") + text, source
 
@@ -238,7 +250,7 @@ class Docstrings:
         for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
             doc = page_params[index] if index < len(page_params) else None
             sal = " ".join(param.annotations)
-            direction = doc.direction if doc and doc.direction else _sal_direction(sal)
+            direction = doc.direction if doc and doc.direction else sal_direction(sal)
             text = doc.text if doc else ""
             head = f"    {param_name} ({self.spelling.c_spelling(param.type)}):"
             body = (f"[{direction}] " if direction else "") + text
@@ -258,11 +270,35 @@ class Docstrings:
         return tuple(names), "\n\n".join(parts)
 
 
-def _sal_direction(sal: str) -> str | None:
-    if "_Inout" in sal:
-        return "in, out"
-    if "_In_" in sal or sal.startswith("_In"):
-        return "in"
-    if "_Out" in sal:
-        return "out"
-    return None
+def _comment_text(member: ir.Field, place: FieldLayout | None) -> tuple[str | None, str]:
+    """A member's header comment as prose: its direction, then its text.
+
+    A leading mask becomes the bits it covers (left out when the layout disagrees
+    with it), a comment inside the comment is read as more text, trailing feature
+    tags go, and a comment that only repeats the member's name says nothing.
+    """
+    direction, bits = None, ""
+    pieces = []
+    for piece in member.comment.split("//"):
+        piece = piece.strip()
+        mask = _MASK.match(piece)
+        if mask and not bits and not pieces:
+            bits = _bits_of(int(mask.group(1), 16), place)
+            piece = piece[mask.end() :]
+        piece_direction, piece = ir.comment_direction(piece)
+        direction = direction or piece_direction
+        piece = _TRAILING_TAG.sub("", piece).strip()
+        if piece and piece != member.name:
+            pieces.append(piece)
+    return direction, " ".join(filter(None, (bits, *pieces)))
+
+
+def _bits_of(mask: int, place: FieldLayout | None) -> str:
+    """``Bit 6.`` / ``Bits 8-31.`` when ``mask`` is the bit-field's own mask, else ""."""
+    if place is None or place.bits is None or not place.bits:
+        return ""
+    first = place.bit_offset or 0
+    if mask != ((1 << place.bits) - 1) << first:
+        return ""
+    last = first + place.bits - 1
+    return f"Bit {first}." if first == last else f"Bits {first}-{last}."
