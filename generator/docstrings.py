@@ -208,21 +208,57 @@ class Docstrings:
         parts.append("\n".join(tail))
         return "\n\n".join(parts)
 
+    # -- constants ---------------------------------------------------------------------
+    def constant_doc(self, constant: ir.Constant) -> str:
+        """A constant's documentation: its page's description, else its header comment.
+
+        "" when it has neither; the module prints it as ``#:`` lines above the
+        assignment (Sphinx reads those), the stub as a string after it (editors).
+        """
+        page = self.docs.find(constant.name)
+        text = page.description if page and page.description else constant.comment
+        self.coverage.count("constants", "page" if page and page.description else
+                            "comment" if constant.comment else "none")  # fmt: skip
+        if page:
+            self.coverage.used_pages.add(page.file)
+        if not text:
+            return ""
+        parts = [wrap_text(text, DOC_WIDTH - 4)]
+        if page:
+            parts.append(f"Reference: {page.url}")
+        return "\n\n".join(parts)
+
     # -- functions and callback types --------------------------------------------------
     def function_doc(self, function: ir.Function) -> tuple[tuple[str, ...], str]:
-        """A function's parameter names and docstring, from its page."""
-        page = self._page_for("functions", function.name)
-        return self._callable_doc(function.name, function.ret, function.params,
-                                  function.loc, page)  # fmt: skip
+        """A function's parameter names and docstring, from its page, else its comment."""
+        page = self._page_for("functions", function.name, bool(function.comment))
+        return self._callable_doc(
+            function.name, function.ret, function.params, function.loc, page,
+            about=function.comment or f"The {function.name} function (no reference page found).",
+            platform=function.platform,
+        )  # fmt: skip
 
     def callback_doc(self, typedef: ir.Typedef, func: ir.FuncType) -> str:
         """The docstring of a callback type (``PFND3DKMT_*``), from its ``nc-`` page."""
         page = self._page_for("callbacks", typedef.name)
-        return self._callable_doc(typedef.name, func.ret, func.params, typedef.loc, page)[1]
+        target = self._function_named_by(typedef.name)
+        about = f"The type of a pointer to {target}" if target else f"The {typedef.name} type"
+        return self._callable_doc(
+            typedef.name, func.ret, func.params, typedef.loc, page,
+            about=f"{about} (no reference page found).", platform=typedef.platform,
+        )[1]  # fmt: skip
 
-    def _page_for(self, kind: str, name: str) -> DocPage | None:
+    def _function_named_by(self, callback: str) -> str | None:
+        """The function a ``PFND3DKMT_X`` type points to, by name (``D3DKMTX``), if any."""
+        key = callback.removeprefix("PFN").replace("_", "").casefold()
+        for function in self.module.functions:
+            if function.name.replace("_", "").casefold() == key:
+                return function.name
+        return None
+
+    def _page_for(self, kind: str, name: str, commented: bool = False) -> DocPage | None:
         page = self.docs.find(name)
-        self.coverage.count(kind, "page" if page else "none")
+        self.coverage.count(kind, "page" if page else "comment" if commented else "none")
         if page:
             self.coverage.used_pages.add(page.file)
         return page
@@ -234,8 +270,13 @@ class Docstrings:
         params: Sequence[ir.Param],
         loc: ir.Loc,
         page: DocPage | None,
+        about: str,
+        platform: ir.Platform | None,
     ) -> tuple[tuple[str, ...], str]:
-        """Parameter names (C's, else the page's) and the docstring of a function."""
+        """Parameter names (C's, else the page's) and the docstring of a function.
+
+        ``about`` is the first paragraph when there is no page.
+        """
         page_params = list(page.members) if page else []
         names = []
         for index, param in enumerate(params):
@@ -245,7 +286,10 @@ class Docstrings:
                 names.append(page_params[index].name)
             else:
                 names.append(f"arg{index}")
-        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{name}."]
+        shown = page.description if page else about
+        parts = [wrap_text(shown, DOC_WIDTH - 4)]
+        if platform:
+            parts.append(wrap_text(_platform_note(platform, shown), DOC_WIDTH - 4))
         lines = []
         for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
             doc = page_params[index] if index < len(page_params) else None
@@ -268,6 +312,20 @@ class Docstrings:
         tail.append(f"Declared at: {loc.file}:{loc.line}")
         parts.append("\n".join(tail))
         return tuple(names), "\n\n".join(parts)
+
+
+_PLATFORM_NAMES = {"windows": "Windows only", "wsl": "WSL only (not Windows)"}
+
+
+def _platform_note(platform: ir.Platform, shown: str) -> str:
+    """Which platform the header declares this for, and how it says so."""
+    label = _PLATFORM_NAMES.get(platform.name, f"{platform.name} only")
+    if platform.reason.startswith("#"):
+        where = f"{platform.loc.file}:{platform.loc.line}"
+        return f"Platform: {label}; declared under ``{platform.reason}`` ({where})."
+    if platform.reason == shown:
+        return f"Platform: {label}, as the header's comment above says."
+    return f'Platform: {label}; the header\'s comment says: "{platform.reason}".'
 
 
 def _comment_text(member: ir.Field, place: FieldLayout | None) -> tuple[str | None, str]:

@@ -154,17 +154,36 @@ class Enum:
 
 
 @dataclass(frozen=True, slots=True)
+class Platform:
+    """The one platform the header declares something for, and how it says so.
+
+    ``name`` is "windows" or "wsl" (the header's non-Windows side: WSL's libdxg);
+    ``reason`` is what the header wrote (``#ifdef _WIN32``, or a comment such as
+    "Used in WSL to close ..."), found at ``loc``.
+    """
+
+    name: str
+    reason: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Typedef:
     """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``)."""
 
     name: str
     type: Type
     loc: Loc
+    platform: Platform | None = None  # None: every platform the header is for
 
 
 @dataclass(frozen=True, slots=True)
 class Constant:
-    """An integer ``#define`` (or a const) whose value could be computed."""
+    """An integer ``#define`` (or a const) whose value could be computed.
+
+    ``comment`` is the define's own trailing comment, else the comment block
+    directly above the run of defines it belongs to.
+    """
 
     name: str
     value: int
@@ -196,6 +215,8 @@ class Function:
     ret: Type
     params: tuple[Param, ...]
     loc: Loc
+    comment: str = ""  # the header's comment on it, or just above it
+    platform: Platform | None = None  # None: every platform the header is for
 
 
 @dataclass(frozen=True, slots=True)

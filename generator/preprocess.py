@@ -62,6 +62,11 @@ SAL_NAME = re.compile(
 )
 LINE_MARK = re.compile(r'^#line (\d+) "(.*)"\s*$')
 
+# Conditions that select a platform: Windows (_WIN32) or not (WSL's libdxg side).
+_TEST = r"^(!)?\s*(?:defined\s*\(?\s*)?(?:{})\s*\)?$"
+_WINDOWS_TEST = re.compile(_TEST.format(r"_WIN32"))
+_LINUX_TEST = re.compile(_TEST.format(r"__linux|__linux__|__gnu_linux__|__unix__"))
+
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
@@ -85,6 +90,23 @@ class MacroDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformBranch:
+    """Lines ``first..last`` of ``file`` that only one platform compiles.
+
+    ``platform`` is "windows" (``#ifdef _WIN32``) or "wsl" (``#ifndef _WIN32``,
+    ``#ifdef __linux__``: the header's non-Windows side, which is WSL's);
+    ``directive`` is the test as written, at ``loc``.
+    """
+
+    file: str
+    first: int
+    last: int
+    platform: str
+    directive: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Preprocessed:
     """The output of the preprocess stage for one ABI."""
 
@@ -98,6 +120,10 @@ class Preprocessed:
     arch_dependent: bool = False  # the header tests _WIN64, _AMD64_, _X86_, ...
     # (file name, sha256 of its bytes) of every header file read, for provenance
     digests: tuple[tuple[str, str], ...] = ()
+    # Where the header selects a platform, and which lines hold a directive:
+    # what tells a declaration's comment, and its platform, from other lines.
+    platforms: tuple[PlatformBranch, ...] = ()
+    directive_lines: frozenset[tuple[str, int]] = frozenset()
 
 
 def prelude_text() -> str:
@@ -141,6 +167,11 @@ class _Preprocessor(pcpp.Preprocessor):
         self.warnings: list[tuple[Loc, str]] = []
         self.arch_dependent = False
         self.files_read: list[str] = []
+        self.platforms: list[PlatformBranch] = []
+        self.directive_lines: set[tuple[str, int]] = set()
+        # Per file, the open conditionals: [platform of this branch, its first
+        # line, platform of an #else, the directive, its loc].
+        self._branches: dict[str, list[list]] = {}
 
     def name_of(self, source: str | None) -> str:
         if not source:
@@ -188,7 +219,39 @@ class _Preprocessor(pcpp.Preprocessor):
             and any(t.value in ARCH_MACROS for t in toks)
         ):
             self.arch_dependent = True
+        if directive.source != PRELUDE_NAME:
+            self._track_platform(directive, toks)
         return super().on_directive_handle(directive, toks, ifpassthru, precedingtoks)
+
+    def _track_platform(self, directive, toks) -> None:  # noqa: ANN001
+        """Note the branches of ``#if``s that test the platform (pcpp calls this for
+        every directive, also in skipped branches, so the nesting stays right)."""
+        file, line = self.name_of(directive.source), directive.lineno or 0
+        self.directive_lines.add((file, line))
+        stack = self._branches.setdefault(file, [])
+        kind = directive.value
+        test = " ".join(t.value for t in toks if t.type not in self.t_WS).strip()
+        if kind in ("if", "ifdef", "ifndef"):
+            if kind != "if":
+                test = ("!" if kind == "ifndef" else "") + test
+            platform = _platform_test(test)
+            other = {"windows": "wsl", "wsl": "windows"}.get(platform or "")
+            written = f"#{kind} {' '.join(t.value for t in toks if t.type not in self.t_WS)}"
+            stack.append([platform, line + 1, other, written, Loc(file, line)])
+        elif kind in ("elif", "else", "endif") and stack:
+            branch = stack[-1]
+            if branch[0]:
+                self.platforms.append(
+                    PlatformBranch(file, branch[1], line - 1, branch[0], branch[3], branch[4])
+                )
+            if kind == "endif":
+                stack.pop()
+            elif kind == "else":
+                branch[:3] = [branch[2], line + 1, None]
+                branch[3] = f"#else of {branch[3]}"
+            else:
+                branch[:3] = [_platform_test(test), line + 1, None]
+                branch[3], branch[4] = f"#elif {test}", Loc(file, line)
 
     def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
         if directive.value == "error":
@@ -268,7 +331,20 @@ def preprocess(
         warnings=tuple(pp.warnings),
         arch_dependent=pp.arch_dependent,
         digests=digests,
+        platforms=tuple(pp.platforms),
+        directive_lines=frozenset(pp.directive_lines),
     )
+
+
+def _platform_test(test: str) -> str | None:
+    """The platform a condition selects ("windows", "wsl"), or None for other tests."""
+    for pattern, platform in ((_WINDOWS_TEST, "windows"), (_LINUX_TEST, "wsl")):
+        match = pattern.match(test)
+        if match:
+            if not match.group(1):
+                return platform
+            return "wsl" if platform == "windows" else "windows"
+    return None
 
 
 def file_digest(path: Path) -> str:
