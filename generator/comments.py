@@ -104,5 +104,6 @@ def _prose(text: str) -> str:
             paragraphs.append([])
         else:
             paragraphs[-1].append(line)
-    kept = [_TAGS.sub("", " ".join(p)).strip() for p in paragraphs if p]
+    # Column alignment ("720 x 525i   @ (59.94  [Hz]") does not survive wrapping.
+    kept = [_TAGS.sub("", " ".join(" ".join(p).split())).strip() for p in paragraphs if p]
     return "\n\n".join(p for p in kept if p and not _DEVELOPER_NOTE.match(p))

@@ -43,9 +43,11 @@ _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
+_LABEL_DIRECTION = re.compile(r"([A-Za-z_]\w*) \[([A-Za-z ,/]{2,24})\] (?=\S)")
 _C_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NAME_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACE_BEFORE_STOP = re.compile(r" ([.,;:])(?= |$)")
+_DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?= |$)")
 _SPACES = re.compile(r"\s+")  # str patterns: also U+00A0 and the other Unicode spaces
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _QUOTE_LABEL = re.compile(r"\[!?(note|important|warning|caution|tip)!?\]:?\s*", re.I)
@@ -58,6 +60,10 @@ _READ_SECTIONS = _MEMBER_SECTIONS | _TEXT_SECTIONS
 # declarator tokens ("void * pPrivateDriverData", "D3DKMT_HANDLE hAdapter", "pData").
 _DECLARATION = re.compile(
     r"(?:[A-Za-z_]\w*(?:\s+|\s*[*&]+\s*)|\[\w*\]\s*)*([A-Za-z_]\w*)(?:\s*\[\w*\])?"
+)
+_C_TYPE_WORD = re.compile(
+    r"void|const|volatile|struct|union|enum|signed|unsigned|char|short|int|long|float|double"
+    r"|[A-Za-z]*[A-Z0-9_][A-Za-z0-9_]*[A-Z0-9_][A-Za-z0-9_]*|[A-Z]{2,}"
 )
 _SAL_CALL = re.compile(rf"(?:{SAL_NAME.pattern})(?:\s*\([^()]*\))?")
 # _In_, _Out_opt_, _Inout_updates_(n), and SAL 1's __in, __out_ecount(n), __inout
@@ -383,6 +389,11 @@ def _read_body(
             if tag and (text_direction := _direction(tag.group(1))):
                 direction = direction or text_direction
                 text = text[tag.end() :]
+            # Others after the name they give the parameter ("**pData** [in/out] is a").
+            label = _LABEL_DIRECTION.match(text)
+            if label and (text_direction := _direction(label.group(2))):
+                direction = direction or text_direction
+                text = f"{label.group(1)} {text[label.end() :]}"
             line = line0 + tokens[i].map[0] + 1 if tokens[i].map else 0
             members.append(DocMember(name, direction, text, Loc(file, line)))
         elif section in _TEXT_SECTIONS:
@@ -411,8 +422,8 @@ def _declaration_direction(body: list[Token], name: str) -> str | None:
     """If ``body`` opens with a declaration line, its direction ("" for none); else None.
 
     A declaration line is a paragraph of C tokens (SAL, type, declarator) with an
-    optional ``[in]``-style tag, written in emphasis, or plain when it ends in the
-    member's own name: page prose never has that shape.
+    optional ``[in]``-style tag, written in emphasis, or plain when it holds SAL
+    or a type and the member's own name: page prose never has that shape.
     """
     if len(body) < 3 or body[0].type != "paragraph_open" or body[2].type != "paragraph_close":
         return None
@@ -435,8 +446,16 @@ def _declaration_direction(body: list[Token], name: str) -> str | None:
     if tag and direction is not None:
         text = text[: tag.start()]
     sal = [m.group(0) for m in _SAL_CALL.finditer(text)]
-    declaration = _DECLARATION.fullmatch(_SAL_CALL.sub(" ", text).strip())
-    if not declaration or not (emphasized or declaration.group(1) == name):
+    code = _SAL_CALL.sub(" ", text).strip()
+    declaration = _DECLARATION.fullmatch(code)
+    if not declaration:
+        return None
+    # Before the declarator only type words may stand ("D3DKMT_HANDLE", "void"):
+    # an emphasized phrase of English ("*Supported in Windows 7*") is prose.
+    types = re.findall(r"[A-Za-z_]\w*", code[: declaration.start(1)])
+    if not all(_C_TYPE_WORD.fullmatch(word) for word in types):
+        return None
+    if not (emphasized or sal or (types and declaration.group(1) == name)):
         return None
     return direction or sal_direction(" ".join(sal)) or ""
 
@@ -480,7 +499,8 @@ def _to_text(tokens: list[Token], url: str) -> str:
 def _collapse(text: str) -> str:
     # Some pages put a space before punctuation ("color-key value ."), and
     # markup often leaves one ("<b>Flags</b> ."); prose never has it.
-    return _SPACE_BEFORE_STOP.sub(r"\1", _SPACES.sub(" ", text)).strip()
+    text = _SPACE_BEFORE_STOP.sub(r"\1", _SPACES.sub(" ", text))
+    return _DOUBLED_STOP.sub(".", text).strip()  # "a hardware key.." (an ellipsis stays)
 
 
 # -- HTML -----------------------------------------------------------------------

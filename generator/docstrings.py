@@ -81,7 +81,7 @@ class Docstrings:
         if page and page.description:
             parts.append(wrap_text(page.description, DOC_WIDTH - 4))
         elif record.comment:
-            parts.append(wrap_text(record.comment, DOC_WIDTH - 4))
+            parts.append(wrap_text(" ".join(record.comment.split()), DOC_WIDTH - 4))
         else:
             parts.append(f"The {name} {record.kind}.")
         page_members = {m.name: m for m in page.members} if page else {}
@@ -195,7 +195,7 @@ class Docstrings:
             self.coverage.used_pages.add(page.file)
         for item in enum.members:
             doc = page_members.get(item.name)
-            text = doc.text if doc and doc.text else item.comment
+            text = doc.text if doc and doc.text else " ".join(item.comment.split())
             self.coverage.count("enum_values", "page" if doc and doc.text else
                                 "comment" if item.comment else "none")  # fmt: skip
             lines.append(f"    {item.name} ({item.value}):")
@@ -348,7 +348,8 @@ def _comment_text(member: ir.Field, place: FieldLayout | None) -> tuple[str | No
         piece = _TRAILING_TAG.sub("", piece).strip()
         if piece and piece != member.name:
             pieces.append(piece)
-    return direction, " ".join(filter(None, (bits, *pieces)))
+    # Column alignment ("720 x 525i   @ (59.94  [Hz]") does not survive wrapping.
+    return direction, " ".join(" ".join(filter(None, (bits, *pieces))).split())
 
 
 def _bits_of(mask: int, place: FieldLayout | None) -> str:

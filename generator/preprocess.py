@@ -230,13 +230,13 @@ class _Preprocessor(pcpp.Preprocessor):
         self.directive_lines.add((file, line))
         stack = self._branches.setdefault(file, [])
         kind = directive.value
-        test = " ".join(t.value for t in toks if t.type not in self.t_WS).strip()
+        test = " ".join("".join(t.value for t in toks).split())
         if kind in ("if", "ifdef", "ifndef"):
             if kind != "if":
                 test = ("!" if kind == "ifndef" else "") + test
             platform = _platform_test(test)
             other = {"windows": "wsl", "wsl": "windows"}.get(platform or "")
-            written = f"#{kind} {' '.join(t.value for t in toks if t.type not in self.t_WS)}"
+            written = f"#{kind} {' '.join(''.join(t.value for t in toks).split())}"
             stack.append([platform, line + 1, other, written, Loc(file, line)])
         elif kind in ("elif", "else", "endif") and stack:
             branch = stack[-1]
@@ -248,7 +248,7 @@ class _Preprocessor(pcpp.Preprocessor):
                 stack.pop()
             elif kind == "else":
                 branch[:3] = [branch[2], line + 1, None]
-                branch[3] = f"#else of {branch[3]}"
+                branch[3] = f"{branch[3]} ... #else"
             else:
                 branch[:3] = [_platform_test(test), line + 1, None]
                 branch[3], branch[4] = f"#elif {test}", Loc(file, line)

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.preprocess import SAL_NAME  # noqa: E402 - after the path fix
 
-_DIRECTION = r"\[(?:in|out|opt)(?:,\s*(?:in|out|opt))*\]"
+_SECTION = re.compile(r"^\s*(?:Args|Attributes|Members|Returns):$")
+_DIRECTION = r"\[(?:in|out|opt)(?:\s*[,/]\s*(?:in|out|opt|optional))*\]"
 _URL = re.compile(r"\(?https?://\S+")
 # One entry of an Args:/Attributes:/Members: section: "    name (type):" and its body.
 _ENTRY = re.compile(r"^(\s+)([A-Za-z_][\w.]*) \(([^()\n]*(?:\([^()\n]*\))?[^()\n]*)\):$")
@@ -38,6 +39,9 @@ _MARKDOWN = re.compile(r"\*\*|\]\(|(?<!`)`(?!`)")
 _DOUBLED = re.compile(r"\S {2,}\S|(?<![.\d])\.\.(?!\.)|,,|;;|\s[,.;:](?:\s|$)|[,;]\.")
 _HEX_COMMENT = re.compile(r"0x[0-9A-Fa-f]+\s*(?://|/\*)")
 _BARE_MASK = re.compile(r"^\s*0x[0-9A-Fa-f]+\b")
+
+# Tokens between a comment and the statement it documents.
+_LAYOUT_TOKENS = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
 
 KINDS = (
     "repeated direction",
@@ -91,24 +95,32 @@ def docstrings(text: str, name: str = "<module>") -> Iterator[tuple[int, str, st
             if not block:
                 start = token.start[0]
             block.append(token.string[2:].removeprefix(" "))
-        elif token.type not in (tokenize.NL, tokenize.COMMENT) and block:
+        elif block and token.type not in _LAYOUT_TOKENS:
             documented = token.string if token.type == tokenize.NAME else ""
             yield start, documented, "\n".join(block)
             block = []
 
 
 def _prose_lines(doc: str) -> Iterator[str]:
-    """The lines of ``doc`` that are prose: not tables, literal blocks or URLs alone."""
-    previous = ""  # the last prose line: a literal block is indented deeper
+    """The prose lines of ``doc``: not section or entry heads, tables or literal blocks.
+
+    A literal block (a page's code) is indented four more than the paragraph
+    it follows; section and entry heads start a new indentation.
+    """
+    base: int | None = None  # the indentation of the prose being read
+    type_line = False  # the line after "Returns:" gives a type
     for line in doc.split("\n"):
         stripped = line.strip()
         if not stripped or stripped.startswith("|"):
             continue
         indent = len(line) - len(stripped)
-        if previous and not _ENTRY.match(previous):
-            if indent >= len(previous) - len(previous.lstrip()) + 4:
-                continue
-        previous = line
+        if _SECTION.match(line) or _ENTRY.match(line) or type_line:
+            base, type_line = None, stripped == "Returns:"
+            continue
+        if base is None or indent < base:
+            base = indent
+        elif indent >= base + 4:
+            continue
         yield _URL.sub("URL", stripped)
 
 
