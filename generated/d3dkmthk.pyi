@@ -58,25 +58,25 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
 
     Declared at: d3dkmthk.h:44
     """
 
     AssumeNotInUse: int
-    """0x00000001"""
+    """Bit 0."""
     SynchronousDestroy: int
-    """0x00000002"""
+    """Bit 1."""
     Reserved: int
-    """0x7FFFFFFC"""
+    """Bits 2-30."""
     SystemUseOnly: int
-    """0x80000000"""
+    """Bit 31."""
     def validate(self) -> None: ...
 
 class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
@@ -84,26 +84,26 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
         Value (UINT):
 
     Declared at: d3dkmthk.h:42
     """
 
     AssumeNotInUse: int
-    """0x00000001"""
+    """Bit 0."""
     SynchronousDestroy: int
-    """0x00000002"""
+    """Bit 1."""
     Reserved: int
-    """0x7FFFFFFC"""
+    """Bits 2-30."""
     SystemUseOnly: int
-    """0x80000000"""
+    """Bit 31."""
     Value: int
     def validate(self) -> None: ...
 
@@ -112,26 +112,26 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
         Value (UINT):
 
     Declared at: d3dkmthk.h:39
     """
 
     AssumeNotInUse: int
-    """0x00000001"""
+    """Bit 0."""
     SynchronousDestroy: int
-    """0x00000002"""
+    """Bit 1."""
     Reserved: int
-    """0x7FFFFFFC"""
+    """Bits 2-30."""
     SystemUseOnly: int
-    """0x80000000"""
+    """Bit 31."""
     Value: int
     def validate(self) -> None: ...
 
@@ -241,7 +241,7 @@ _D3DKMT_DESTROYALLOCATION2: Any
 _D3DKMT_CHECKALLOCATIONRESIDENCY: Any
 
 def D3DKMTDestroyAllocation(pData: Any) -> int:
-    """D3DKMTDestroyAllocation.
+    """The D3DKMTDestroyAllocation function (no reference page found).
 
     Args:
         pData (D3DKMT_DESTROYALLOCATION*):
@@ -254,7 +254,7 @@ def D3DKMTDestroyAllocation(pData: Any) -> int:
     """
 
 def D3DKMTDestroyAllocation2(pData: Any) -> int:
-    """D3DKMTDestroyAllocation2.
+    """The D3DKMTDestroyAllocation2 function (no reference page found).
 
     Args:
         pData (D3DKMT_DESTROYALLOCATION2*):

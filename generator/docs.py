@@ -31,6 +31,7 @@ from markdown_it.token import Token
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import PAGE_FILE, page_files
+from .preprocess import SAL_NAME
 
 SITE = "https://learn.microsoft.com"
 DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
@@ -41,8 +42,11 @@ _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
+_LABEL_DIRECTION = re.compile(r"([A-Za-z_]\w*) \[([A-Za-z ,/]{2,24})\] (?=\S)")
 _C_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NAME_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SPACE_BEFORE_STOP = re.compile(r" ([.,;:])(?= |$)")
+_DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?= |$)")
 _SPACES = re.compile(r"\s+")  # str patterns: also U+00A0 and the other Unicode spaces
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _QUOTE_LABEL = re.compile(r"\[!?(note|important|warning|caution|tip)!?\]:?\s*", re.I)
@@ -51,6 +55,20 @@ _ALERT_LABEL = re.compile(r"(note|important|warning|caution|tip)\b[:.]?\s*", re.
 _MEMBER_SECTIONS = frozenset({"-struct-fields", "-enum-fields", "-parameters"})
 _TEXT_SECTIONS = frozenset({"-description", "-returns", "-remarks"})
 _READ_SECTIONS = _MEMBER_SECTIONS | _TEXT_SECTIONS
+# What a page's declaration line may hold once its SAL is gone: C type and
+# declarator tokens ("void * pPrivateDriverData", "D3DKMT_HANDLE hAdapter", "pData").
+_DECLARATION = re.compile(
+    r"(?:[A-Za-z_]\w*(?:\s+|\s*[*&]+\s*)|\[\w*\]\s*)*([A-Za-z_]\w*)(?:\s*\[\w*\])?"
+)
+_C_TYPE_WORD = re.compile(
+    r"void|const|volatile|struct|union|enum|signed|unsigned|char|short|int|long|float|double"
+    r"|[A-Za-z]*[A-Z0-9_][A-Za-z0-9_]*[A-Z0-9_][A-Za-z0-9_]*|[A-Z]{2,}"
+)
+_SAL_CALL = re.compile(rf"(?:{SAL_NAME.pattern})(?:\s*\([^()]*\))?")
+# _In_, _Out_opt_, _Inout_updates_(n), and SAL 1's __in, __out_ecount(n), __inout
+_SAL_DIRECTION = re.compile(r"(?<![a-z0-9])_{1,2}(inout|in|out)(?=_|\b|ptr)")
+_EMPHASIS = {"em_open": 1, "em_close": -1}
+_HTML_EMPHASIS = re.compile(r"<(/?)(?:i|em)\s*>", re.I)
 _DIRECTION_WORDS = {"in": "in", "out": "out", "opt": "opt", "optional": "opt"}
 _DIRECTION_ORDER = ("in", "out", "opt")
 
@@ -347,12 +365,24 @@ def _read_body(
             sections.setdefault("", tokens[i + 1].content.strip())
         elif heading is not None:
             name, direction = _member_heading(heading)
-            text = _to_text(tokens[i + 3 : end], url)
+            body = tokens[i + 3 : end]
+            # Some pages open a member with its C declaration ("*pData* [in, out]",
+            # "*\\_In\\_* *D3DKMT\\_HANDLE* *hAdapter*"): keep only its direction.
+            declared = _declaration_direction(body, name)
+            if declared is not None:
+                direction = direction or declared or None
+                body = body[3:]
+            text = _to_text(body, url)
             tag = _TEXT_DIRECTION.match(text)
             # 2018 pages write the direction as the first words of the text.
             if tag and (text_direction := _direction(tag.group(1))):
                 direction = direction or text_direction
                 text = text[tag.end() :]
+            # Others after the name they give the parameter ("**pData** [in/out] is a").
+            label = _LABEL_DIRECTION.match(text)
+            if label and (text_direction := _direction(label.group(2))):
+                direction = direction or text_direction
+                text = f"{label.group(1)} {text[label.end() :]}"
             line = line0 + tokens[i].map[0] + 1 if tokens[i].map else 0
             members.append(DocMember(name, direction, text, Loc(file, line)))
         elif section in _TEXT_SECTIONS:
@@ -377,6 +407,64 @@ def _member_heading(heading: str) -> tuple[str, str | None]:
     return (c_name.group(0) if c_name else name), direction
 
 
+def _declaration_direction(body: list[Token], name: str) -> str | None:
+    """If ``body`` opens with a declaration line, its direction ("" for none); else None.
+
+    A declaration line is a paragraph of C tokens (SAL, type, declarator) with an
+    optional ``[in]``-style tag, written in emphasis, or plain when it holds SAL
+    or a type and the member's own name: page prose never has that shape.
+    """
+    if len(body) < 3 or body[0].type != "paragraph_open" or body[2].type != "paragraph_close":
+        return None
+    depth, plain, emphasized = 0, [], True
+    for child in body[1].children or ():
+        if child.type in _EMPHASIS:
+            depth += _EMPHASIS[child.type]
+        elif child.type == "html_inline" and (tag := _HTML_EMPHASIS.fullmatch(child.content)):
+            depth += -1 if tag.group(1) else 1
+        elif child.type in ("text", "code_inline"):
+            plain.append(child.content)
+            # Outside emphasis only spaces, stars and a direction tag may stand.
+            if not depth and not re.fullmatch(r"[\s*]*(?:\[[^\[\]]*\]\s*)?", child.content):
+                emphasized = False
+        elif child.type not in ("link_open", "link_close", "softbreak"):
+            return None
+    text = "".join(plain)
+    tag = _TRAILING_BRACKET.search(text)
+    direction = _direction(tag.group(1)) if tag else None
+    if tag and direction is not None:
+        text = text[: tag.start()]
+    sal = [m.group(0) for m in _SAL_CALL.finditer(text)]
+    code = _SAL_CALL.sub(" ", text).strip()
+    declaration = _DECLARATION.fullmatch(code)
+    if not declaration:
+        return None
+    # Before the declarator only type words may stand ("D3DKMT_HANDLE", "void"):
+    # an emphasized phrase of English ("*Supported in Windows 7*") is prose.
+    types = re.findall(r"[A-Za-z_]\w*", code[: declaration.start(1)])
+    if not all(_C_TYPE_WORD.fullmatch(word) for word in types):
+        return None
+    if not (emphasized or sal or (types and declaration.group(1) == name)):
+        return None
+    return direction or sal_direction(" ".join(sal)) or ""
+
+
+def sal_direction(sal: str) -> str | None:
+    """The direction SAL annotations give, spelled as the pages do ("in, out"), or None.
+
+    >>> sal_direction("_Inout_bytecount_(Size)"), sal_direction("_In_opt_")
+    ('in, out', 'in, opt')
+    """
+    words = set(_SAL_DIRECTION.findall(sal.lower()))
+    if "inout" in words or {"in", "out"} <= words:
+        direction = "in, out"
+    elif words:
+        direction = words.pop()
+    else:
+        return None
+    return direction + (", opt" if "_opt" in sal.lower() else "")
+
+
 def _direction(tag: str) -> str | None:
     """Normalise "in/out", "in,opt", "out, optional", ... or None if ``tag`` is not one."""
     words = [w for w in re.split(r"[\s,/]+", tag.lower()) if w]
@@ -398,7 +486,10 @@ def _to_text(tokens: list[Token], url: str) -> str:
 
 
 def _collapse(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    # Some pages put a space before punctuation ("color-key value ."), and
+    # markup often leaves one ("<b>Flags</b> ."); prose never has it.
+    text = _SPACE_BEFORE_STOP.sub(r"\1", _SPACES.sub(" ", text))
+    return _DOUBLED_STOP.sub(".", text).strip()  # "a hardware key.." (an ellipsis stays)
 
 
 # -- HTML -----------------------------------------------------------------------

@@ -7,15 +7,23 @@ members and pages that match nothing (the ``--report-json`` document).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from . import ir
-from .docs import DocIndex, DocMember, DocPage, wrap_text
-from .layout import Layout
+from .docs import DocIndex, DocMember, DocPage, sal_direction, wrap_text
+from .layout import FieldLayout, Layout
+from .preprocess import SAL_NAME
 from .spelling import Spelling
 from .views import StubMember
 
 DOC_WIDTH = 79
+
+# A bit-field's header comment often starts with the member's mask
+# ("// 0x00000040  // Driver private data ..."): shown as the bits it covers.
+_MASK = re.compile(r"0[xX]([0-9A-Fa-f]+)\b[\s-]*")
+# Feature tags some comments end with ("... of the command buffer. _ADVSCH_").
+_TRAILING_TAG = re.compile(rf"(?:\s*(?:{SAL_NAME.pattern}))+\s*$")
 
 
 class Coverage:
@@ -78,7 +86,7 @@ class Docstrings:
         if page and page.description:
             parts.append(wrap_text(page.description, DOC_WIDTH - 4))
         elif record.comment:
-            parts.append(wrap_text(record.comment, DOC_WIDTH - 4))
+            parts.append(wrap_text(" ".join(record.comment.split()), DOC_WIDTH - 4))
         else:
             parts.append(f"The {name} {record.kind}.")
         page_members = {m.name: m for m in page.members} if page else {}
@@ -86,9 +94,10 @@ class Docstrings:
         counted = record.parent is None
         paths = set()
         member_docs: list[StubMember] = []
+        places = {id(f): place for _, f, _, place in self.layouts["x64"].members(key)}
         for path, member in self._documented_members(key, page_members):
             paths.add(path)
-            body, source = self._member_text(member, page_members.get(path))
+            body, source = self._member_text(member, page_members.get(path), places.get(id(member)))
             py_path = names.path(key, path)
             body = " ".join(filter(None, (names.renamed(path, py_path), body)))
             entries.append(self._member_entry(py_path, member, body))
@@ -159,13 +168,15 @@ class Docstrings:
                 found.extend(self._doc_members(target.name, prefix + member.name + "."))
         return found
 
-    def _member_text(self, member: ir.Field, doc: DocMember | None) -> tuple[str, str]:
+    def _member_text(
+        self, member: ir.Field, doc: DocMember | None, place: FieldLayout | None
+    ) -> tuple[str, str]:
         """A member's ``[direction] text`` (page first, then header comment) and its source."""
         direction = doc.direction if doc else None
         text = doc.text if doc and doc.text else ""
         source = "page" if text else "comment" if member.comment else "none"
         if not text and member.comment:
-            comment_direction, text = member.comment_direction()
+            comment_direction, text = _comment_text(member, place)
             direction = direction or comment_direction
         return (f"[{direction}] " if direction else "") + text, source
 
@@ -199,7 +210,7 @@ class Docstrings:
             self.coverage.used_pages.add(page.file)
         for item in enum.members:
             doc = page_members.get(item.name)
-            text = doc.text if doc and doc.text else item.comment
+            text = doc.text if doc and doc.text else " ".join(item.comment.split())
             self.coverage.count("enum_values", "page" if doc and doc.text else
                                 "comment" if item.comment else "none")  # fmt: skip
             lines.append(f"    {names.of(item.name)} ({item.value}):")
@@ -214,21 +225,57 @@ class Docstrings:
         parts.append("\n".join(filter(None, tail)))
         return "\n\n".join(parts)
 
+    # -- constants ---------------------------------------------------------------------
+    def constant_doc(self, constant: ir.Constant) -> str:
+        """A constant's documentation: its page's description, else its header comment.
+
+        "" when it has neither; the module prints it as ``#:`` lines above the
+        assignment (Sphinx reads those), the stub as a string after it (editors).
+        """
+        page = self.docs.find(constant.name)
+        text = page.description if page and page.description else constant.comment
+        self.coverage.count("constants", "page" if page and page.description else
+                            "comment" if constant.comment else "none")  # fmt: skip
+        if page:
+            self.coverage.used_pages.add(page.file)
+        if not text:
+            return ""
+        parts = [wrap_text(text, DOC_WIDTH - 4)]
+        if page:
+            parts.append(f"Reference: {page.url}")
+        return "\n\n".join(parts)
+
     # -- functions and callback types --------------------------------------------------
     def function_doc(self, function: ir.Function) -> tuple[tuple[str, ...], str]:
-        """A function's parameter names and docstring, from its page."""
-        page = self._page_for("functions", function.name)
-        return self._callable_doc(function.name, function.ret, function.params,
-                                  function.loc, page)  # fmt: skip
+        """A function's parameter names and docstring, from its page, else its comment."""
+        page = self._page_for("functions", function.name, bool(function.comment))
+        return self._callable_doc(
+            function.name, function.ret, function.params, function.loc, page,
+            about=function.comment or f"The {function.name} function (no reference page found).",
+            platform=function.platform,
+        )  # fmt: skip
 
     def callback_doc(self, typedef: ir.Typedef, func: ir.FuncType) -> str:
         """The docstring of a callback type (``PFND3DKMT_*``), from its ``nc-`` page."""
         page = self._page_for("callbacks", typedef.name)
-        return self._callable_doc(typedef.name, func.ret, func.params, typedef.loc, page)[1]
+        target = self._function_named_by(typedef.name)
+        about = f"The type of a pointer to {target}" if target else f"The {typedef.name} type"
+        return self._callable_doc(
+            typedef.name, func.ret, func.params, typedef.loc, page,
+            about=f"{about} (no reference page found).", platform=typedef.platform,
+        )[1]  # fmt: skip
 
-    def _page_for(self, kind: str, name: str) -> DocPage | None:
+    def _function_named_by(self, callback: str) -> str | None:
+        """The function a ``PFND3DKMT_X`` type points to, by name (``D3DKMTX``), if any."""
+        key = callback.removeprefix("PFN").replace("_", "").casefold()
+        for function in self.module.functions:
+            if function.name.replace("_", "").casefold() == key:
+                return function.name
+        return None
+
+    def _page_for(self, kind: str, name: str, commented: bool = False) -> DocPage | None:
         page = self.docs.find(name)
-        self.coverage.count(kind, "page" if page else "none")
+        self.coverage.count(kind, "page" if page else "comment" if commented else "none")
         if page:
             self.coverage.used_pages.add(page.file)
         return page
@@ -240,8 +287,13 @@ class Docstrings:
         params: Sequence[ir.Param],
         loc: ir.Loc,
         page: DocPage | None,
+        about: str,
+        platform: ir.Platform | None,
     ) -> tuple[tuple[str, ...], str]:
-        """Python parameter names (C's, else the page's) and the docstring of a function."""
+        """Python parameter names (C's, else the page's) and the docstring of a function.
+
+        ``about`` is the first paragraph when there is no page.
+        """
         page_params = list(page.members) if page else []
         c_names = []
         for index, param in enumerate(params):
@@ -252,12 +304,15 @@ class Docstrings:
             else:
                 c_names.append(f"arg{index}")
         names = self.spelling.names.parameters(c_names)
-        parts = [wrap_text(page.description, DOC_WIDTH - 4) if page else f"{name}."]
+        shown = page.description if page else about
+        parts = [wrap_text(shown, DOC_WIDTH - 4)]
+        if platform:
+            parts.append(wrap_text(_platform_note(platform, shown), DOC_WIDTH - 4))
         lines = []
         for index, (param_name, param) in enumerate(zip(names, params, strict=True)):
             doc = page_params[index] if index < len(page_params) else None
             sal = " ".join(param.annotations)
-            direction = doc.direction if doc and doc.direction else _sal_direction(sal)
+            direction = doc.direction if doc and doc.direction else sal_direction(sal)
             text = doc.text if doc else ""
             head = f"    {param_name} ({self.spelling.c_spelling(param.type)}):"
             body = (f"[{direction}] " if direction else "") + text
@@ -280,11 +335,50 @@ class Docstrings:
         return tuple(names), "\n\n".join(parts)
 
 
-def _sal_direction(sal: str) -> str | None:
-    if "_Inout" in sal:
-        return "in, out"
-    if "_In_" in sal or sal.startswith("_In"):
-        return "in"
-    if "_Out" in sal:
-        return "out"
-    return None
+_PLATFORM_NAMES = {"windows": "Windows only", "wsl": "WSL only (not Windows)"}
+
+
+def _platform_note(platform: ir.Platform, shown: str) -> str:
+    """Which platform the header declares this for, and how it says so."""
+    label = _PLATFORM_NAMES.get(platform.name, f"{platform.name} only")
+    if platform.reason.startswith("#"):
+        where = f"{platform.loc.file}:{platform.loc.line}"
+        return f"Platform: {label}; declared under ``{platform.reason}`` ({where})."
+    if platform.reason == shown:
+        return f"Platform: {label}, as the header's comment above says."
+    return f'Platform: {label}; the header\'s comment says: "{platform.reason}".'
+
+
+def _comment_text(member: ir.Field, place: FieldLayout | None) -> tuple[str | None, str]:
+    """A member's header comment as prose: its direction, then its text.
+
+    A leading mask becomes the bits it covers (left out when the layout disagrees
+    with it), a comment inside the comment is read as more text, trailing feature
+    tags go, and a comment that only repeats the member's name says nothing.
+    """
+    direction, bits = None, ""
+    pieces = []
+    for piece in member.comment.split("//"):
+        piece = piece.strip()
+        mask = _MASK.match(piece)
+        if mask and not bits and not pieces:
+            bits = _bits_of(int(mask.group(1), 16), place)
+            piece = piece[mask.end() :]
+        piece_direction, piece = ir.comment_direction(piece)
+        direction = direction or piece_direction
+        piece = _TRAILING_TAG.sub("", piece).strip()
+        if piece and piece != member.name:
+            pieces.append(piece)
+    # Column alignment ("720 x 525i   @ (59.94  [Hz]") does not survive wrapping.
+    return direction, " ".join(" ".join(filter(None, (bits, *pieces))).split())
+
+
+def _bits_of(mask: int, place: FieldLayout | None) -> str:
+    """``Bit 6.`` / ``Bits 8-31.`` when ``mask`` is the bit-field's own mask, else ""."""
+    if place is None or place.bits is None or not place.bits:
+        return ""
+    first = place.bit_offset or 0
+    if mask != ((1 << place.bits) - 1) << first:
+        return ""
+    last = first + place.bits - 1
+    return f"Bit {first}." if first == last else f"Bits {first}-{last}."

@@ -79,7 +79,23 @@ class Param:
     annotations: tuple[str, ...] = ()
 
 
-_COMMENT_DIRECTION = re.compile(r"^\s*(in|out|in/out|in_out|inout)\s*:\s*", re.I)
+_COMMENT_DIRECTION = re.compile(
+    r"^\s*(in|out|in/out|in_out|inout|in[ _,]\s*opt|in \(or out\))\s*(?::\s*|$)", re.I
+)
+_COMMENT_WORDS = {"in/out": "in, out", "in_out": "in, out", "inout": "in, out",
+                  "in (or out)": "in, out"}  # fmt: skip
+
+
+def comment_direction(comment: str) -> tuple[str | None, str]:
+    """A header comment split as ``in: text`` -> ``("in", "text")``.
+
+    Directions are spelled as the reference pages spell them ("in, out", "in, opt").
+    """
+    match = _COMMENT_DIRECTION.match(comment)
+    if not match:
+        return None, comment
+    word = re.sub(r"[ _,]\s*opt$", ", opt", match.group(1).lower())
+    return _COMMENT_WORDS.get(word, word), comment[match.end() :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +111,8 @@ class Field:
     comment: str = ""
 
     def comment_direction(self) -> tuple[str | None, str]:
-        """The header comment split as ``// in: text`` -> ``("in", "text")``.
-
-        Directions are spelled as the reference pages spell them ("in, out").
-        """
-        match = _COMMENT_DIRECTION.match(self.comment)
-        if not match:
-            return None, self.comment
-        word = match.group(1).lower()
-        direction = "in, out" if word in ("in/out", "in_out", "inout") else word
-        return direction, self.comment[match.end() :]
+        """The header comment split as ``// in: text`` -> ``("in", "text")``."""
+        return comment_direction(self.comment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,17 +154,36 @@ class Enum:
 
 
 @dataclass(frozen=True, slots=True)
+class Platform:
+    """The one platform the header declares something for, and how it says so.
+
+    ``name`` is "windows" or "wsl" (the header's non-Windows side: WSL's libdxg);
+    ``reason`` is what the header wrote (``#ifdef _WIN32``, or a comment such as
+    "Used in WSL to close ..."), found at ``loc``.
+    """
+
+    name: str
+    reason: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Typedef:
     """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``)."""
 
     name: str
     type: Type
     loc: Loc
+    platform: Platform | None = None  # None: every platform the header is for
 
 
 @dataclass(frozen=True, slots=True)
 class Constant:
-    """An integer ``#define`` (or a const) whose value could be computed."""
+    """An integer ``#define`` (or a const) whose value could be computed.
+
+    ``comment`` is the define's own trailing comment, else the comment block
+    directly above the run of defines it belongs to.
+    """
 
     name: str
     value: int
@@ -188,6 +215,8 @@ class Function:
     ret: Type
     params: tuple[Param, ...]
     loc: Loc
+    comment: str = ""  # the header's comment on it, or just above it
+    platform: Platform | None = None  # None: every platform the header is for
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from . import ir
+from .comments import HeaderNotes
 from .errors import Diagnostics, GeneratorError, Loc
 from .parse import ast, loc_of, parse_macros
 from .preprocess import PRELUDE_NAME, Preprocessed
@@ -106,6 +108,7 @@ class Lowerer:
         self._macros()
         self._check_complete()
         self._check_not_empty()
+        self._notes()
         return ir.Module(
             header=self.header,
             files=self.pp.header_files,
@@ -418,6 +421,30 @@ class Lowerer:
             self.constants.append(
                 ir.Constant(macro.name, value, macro.loc, self._comment(macro.loc))
             )
+
+    def _notes(self) -> None:
+        """Give constants and functions the comment above them, and functions and
+        typedefs the platform the header declares them for (``comments.py``)."""
+        taken = {(t.loc.file, t.loc.line) for t in self.typedefs.values()}
+        taken |= {(f.loc.file, f.loc.line) for f in self.functions}
+        for record in self.records.values():
+            taken |= {(m.loc.file, m.loc.line) for m in (record, *(record.fields or ()))}
+        for enum in self.enums.values():
+            taken |= {(m.loc.file, m.loc.line) for m in enum.members}
+        notes = HeaderNotes(self.pp, taken)
+        self.constants = [
+            replace(c, comment=notes.own(c.loc) or notes.leading(c.loc, defines=True))
+            for c in self.constants
+        ]
+        functions = []
+        for function in self.functions:
+            comment = notes.own(function.loc) or notes.leading(function.loc)
+            platform = notes.platform(function.loc, comment)
+            functions.append(replace(function, comment=comment, platform=platform))
+        self.functions = functions
+        for name, typedef in self.typedefs.items():
+            if platform := notes.platform(typedef.loc, ""):
+                self.typedefs[name] = replace(typedef, platform=platform)
 
     # -- constant expressions --------------------------------------------------------
     def _int(self, node: ast.Node, loc: Loc, what: str) -> int:

@@ -69,7 +69,7 @@ class Result:
         labels = {
             "records": "records", "paged_records": "  with a page", "members": "members",
             "paged_members": "  of paged records", "enums": "enums", "enum_values": "enum values",
-            "functions": "functions", "callbacks": "callback types",
+            "functions": "functions", "callbacks": "callback types", "constants": "constants",
         }  # fmt: skip
         lines = ["documentation (from pages / header comments / none):"]
         counts = self.report.get("counts", {})

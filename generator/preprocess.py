@@ -76,6 +76,11 @@ _COMMENT_OR_LITERAL = re.compile(
 _CONTINUED_LINE_COMMENT = re.compile(r"//[^\n]*\\[ \t]*\n")
 _SPLICE = re.compile(r"\\[ \t]*\n")
 
+# Conditions that select a platform: Windows (_WIN32) or not (WSL's libdxg side).
+_TEST = r"^(!)?\s*(?:defined\s*\(?\s*)?(?:{})\s*\)?$"
+_WINDOWS_TEST = re.compile(_TEST.format(r"_WIN32"))
+_LINUX_TEST = re.compile(_TEST.format(r"__linux|__linux__|__gnu_linux__|__unix__"))
+
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
@@ -99,6 +104,23 @@ class MacroDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformBranch:
+    """Lines ``first..last`` of ``file`` that only one platform compiles.
+
+    ``platform`` is "windows" (``#ifdef _WIN32``) or "wsl" (``#ifndef _WIN32``,
+    ``#ifdef __linux__``: the header's non-Windows side, which is WSL's);
+    ``directive`` is the test as written, at ``loc``.
+    """
+
+    file: str
+    first: int
+    last: int
+    platform: str
+    directive: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Preprocessed:
     """The output of the preprocess stage for one ABI."""
 
@@ -113,6 +135,10 @@ class Preprocessed:
     # (file name, path, sha256 of its bytes) of every header file read: the
     # provenance names them, the cache checks them
     sources: tuple[tuple[str, str, str], ...] = ()
+    # Where the header selects a platform, and which lines hold a directive:
+    # what tells a declaration's comment, and its platform, from other lines.
+    platforms: tuple[PlatformBranch, ...] = ()
+    directive_lines: frozenset[tuple[str, int]] = frozenset()
 
 
 def source_text(data: bytes) -> str:
@@ -201,6 +227,11 @@ class _Preprocessor(pcpp.Preprocessor):
         self.defining: str | None = None  # the -D option being defined
         self.define_words: dict[str, str] = {}  # identifier in a -D value -> that -D
         self.directive_words: set[str] = set()
+        self.platforms: list[PlatformBranch] = []
+        self.directive_lines: set[tuple[str, int]] = set()
+        # Per file, the open conditionals: [platform of this branch, its first
+        # line, platform of an #else, the directive, its loc].
+        self._branches: dict[str, list[list]] = {}
 
     def name_of(self, source: str | None) -> str:
         if not source:
@@ -306,7 +337,39 @@ class _Preprocessor(pcpp.Preprocessor):
         ):
             self.arch_dependent = True
         self.directive_words = {t.value for t in toks}
+        if directive.source != PRELUDE_NAME:
+            self._track_platform(directive, toks)
         return super().on_directive_handle(directive, toks, ifpassthru, precedingtoks)
+
+    def _track_platform(self, directive, toks) -> None:  # noqa: ANN001
+        """Note the branches of ``#if``s that test the platform (pcpp calls this for
+        every directive, also in skipped branches, so the nesting stays right)."""
+        file, line = self.name_of(directive.source), directive.lineno or 0
+        self.directive_lines.add((file, line))
+        stack = self._branches.setdefault(file, [])
+        kind = directive.value
+        test = " ".join("".join(t.value for t in toks).split())
+        if kind in ("if", "ifdef", "ifndef"):
+            if kind != "if":
+                test = ("!" if kind == "ifndef" else "") + test
+            platform = _platform_test(test)
+            other = {"windows": "wsl", "wsl": "windows"}.get(platform or "")
+            written = f"#{kind} {' '.join(''.join(t.value for t in toks).split())}"
+            stack.append([platform, line + 1, other, written, Loc(file, line)])
+        elif kind in ("elif", "else", "endif") and stack:
+            branch = stack[-1]
+            if branch[0]:
+                self.platforms.append(
+                    PlatformBranch(file, branch[1], line - 1, branch[0], branch[3], branch[4])
+                )
+            if kind == "endif":
+                stack.pop()
+            elif kind == "else":
+                branch[:3] = [branch[2], line + 1, None]
+                branch[3] = f"{branch[3]} ... #else"
+            else:
+                branch[:3] = [_platform_test(test), line + 1, None]
+                branch[3], branch[4] = f"#elif {test}", Loc(file, line)
 
     def on_directive_unknown(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
         if directive.value == "error":
@@ -399,6 +462,8 @@ def preprocess(
         warnings=tuple(pp.warnings),
         arch_dependent=pp.arch_dependent,
         sources=sources,
+        platforms=tuple(pp.platforms),
+        directive_lines=frozenset(pp.directive_lines),
     )
 
 
@@ -415,6 +480,17 @@ def _define_options(pp: _Preprocessor, defines: Mapping[str, str]) -> None:
             raise pp.errors[0]
         for word in _IDENTIFIER.findall(value):
             pp.define_words.setdefault(word, option)
+
+
+def _platform_test(test: str) -> str | None:
+    """The platform a condition selects ("windows", "wsl"), or None for other tests."""
+    for pattern, platform in ((_WINDOWS_TEST, "windows"), (_LINUX_TEST, "wsl")):
+        match = pattern.match(test)
+        if match:
+            if not match.group(1):
+                return platform
+            return "wsl" if platform == "windows" else "windows"
+    return None
 
 
 def _strip_annotations(

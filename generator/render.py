@@ -43,6 +43,16 @@ def docstring_body(text: str) -> str:
     return text
 
 
+def sphinx_comment(text: str) -> str:
+    """Text as ``#:`` comment lines, which Sphinx reads as the next assignment's doc.
+
+    A line break other than ``\\n`` (``\\r``, form feed, ...) would end the comment
+    early, so control characters are written as escapes.
+    """
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text.replace("\r\n", "\n"))
+    return "\n".join(f"#: {line}".rstrip() for line in text.split("\n"))
+
+
 def py_string(text: str) -> str:
     """A Python string literal for any text, double-quoted as ruff format would."""
     literal = repr(text)
@@ -57,7 +67,12 @@ def py_tuple(items: Sequence[str]) -> str:
     return f"({inner},)" if len(items) == 1 else f"({inner})"
 
 
-FILTERS = {"docstring": docstring_body, "pystr": py_string, "pytuple": py_tuple}
+FILTERS = {
+    "docstring": docstring_body,
+    "pystr": py_string,
+    "pytuple": py_tuple,
+    "sphinx_comment": sphinx_comment,
+}
 
 
 class _Builder:
@@ -150,6 +165,11 @@ class _Builder:
         view.constants = [
             (self.names.of(c.name), c.value) for c in module.constants if c.name not in enum_names
         ]
+        shown = {name for name, _ in view.constants}
+        for constant in module.constants:
+            name = self.names.of(constant.name)
+            if name in shown and (doc := self.docstrings.constant_doc(constant)):
+                view.constant_docs[name] = doc
         view.guids = [(self.names.of(g.name), str(g)) for g in module.guids if emitted(g.loc)]
         records = [k for k, r in module.records.items() if self._wanted(k, r)]
         by_key = {}

@@ -123,6 +123,7 @@ class ModuleView:
     banner: tuple[str, ...]
     doc: str
     constants: list[tuple[str, int]] = field(default_factory=list)
+    constant_docs: dict[str, str] = field(default_factory=dict)  # name -> its text, if any
     guids: list[tuple[str, str]] = field(default_factory=list)
     enums: list[EnumView] = field(default_factory=list)
     aliases: list[AliasView] = field(default_factory=list)

@@ -14,7 +14,15 @@ from textwrap import dedent
 
 import pytest
 
-from generator.docs import DocIndex, DocPage, load_docs, read_page, read_page_text, wrap_text
+from generator.docs import (
+    DocIndex,
+    DocPage,
+    load_docs,
+    read_page,
+    read_page_text,
+    sal_direction,
+    wrap_text,
+)
 from generator.errors import Diagnostics, GeneratorError
 
 FILE = "ns-d3dkmthk-_d3dkmt_x.md"
@@ -171,6 +179,80 @@ def test_bracket_that_is_not_a_direction_stays_in_text() -> None:
 def test_member_names(heading: str, name: str, direction: str | None) -> None:
     m = fields(f"### -field {heading}\n\nText.").members[0]
     assert (m.name, m.direction) == (name, direction)
+
+
+def params(*blocks: str) -> DocPage:
+    """A callback page whose -parameters holds ``blocks``."""
+    body = "## -description\n\nX.\n\n## -parameters\n\n" + "\n\n".join(blocks)
+    return page(body, "nc-d3dkmthk-pfnd3dkmt_x.md")
+
+
+@pytest.mark.parametrize(
+    ("heading", "declaration", "direction"),
+    [
+        ("-param unnamedParam1", "*pData* [in, out]", "in, out"),
+        ("-param unnamedParam1", "*pData*", None),
+        ("-param unnamedParam1", "*\\_Inout\\_* *pData*", "in, out"),
+        ("-param Arg1", "*\\_In\\_* *[D3DKMT_X](ns-d3dkmthk-_d3dkmt_x.md)* * *Arg1*", "in"),
+        ("-param unnamedParam1", "<i>pData</i> [in]", "in"),
+        ("-field hAdapter", "*\\_In\\_* *D3DKMT\\_HANDLE* *hAdapter*", "in"),
+        ("-field hAdapter", "*D3DKMT\\_HANDLE* *hAdapter*", None),
+        ("-field p", "*\\_Inout\\_bytecount\\_(Size)* *void * p*", "in, out"),
+        ("-field Size", "*UINT Size*", None),
+        ("-field Type", "*[KMTQUERYADAPTERINFOTYPE](ne-d3dkmthk-_k.md) Type*", None),
+        ("-field hAdapter", "D3DKMT_HANDLE hAdapter", None),  # plain: ends in the name
+        ("-param unnamedParam1", "_\\_In_\\_ _pData_", "in"),  # half emphasized, with SAL
+        ("-field hAdapter [out]", "*\\_In\\_* *hAdapter*", "out"),  # the heading wins
+    ],
+)
+def test_declaration_line_gives_only_its_direction(
+    heading: str, declaration: str, direction: str | None
+) -> None:
+    # Pages that open a member with its C declaration: the text must not repeat
+    # it ("[in, out] pData [in, out] A pointer"), nor keep SAL or C.
+    m = params(f"### {heading}\n\n{declaration}\n\nA pointer.").members[0]
+    assert (m.direction, m.text) == (direction, "A pointer.")
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "*Supported in Windows 7 and later*",  # emphasized English
+        "Reserved",  # the member's own name as text
+        "UINT OtherName",  # plain C that names something else
+        "*pData* is a pointer.",  # a sentence that starts emphasized
+        "**pData**",  # bold is not how pages write a declaration
+    ],
+)
+def test_prose_shaped_like_a_declaration_stays(first: str) -> None:
+    m = fields(f"### -field Reserved\n\n{first}\n\nMore.").members[0]
+    assert m.text.startswith(first.replace("*", "")) and m.text.endswith("More.")
+
+
+def test_declaration_only_first_and_only_a_paragraph() -> None:
+    m = params("### -param A\n\nText.\n\n*pResults*\n\nMore.").members[0]
+    assert m.text == "Text.\n\npResults\n\nMore."
+    m = params("### -param A\n\n- *pData*\n\nMore.").members[0]
+    assert m.text.startswith("- pData")
+
+
+@pytest.mark.parametrize(
+    ("sal", "direction"),
+    [
+        ("_In_", "in"),
+        ("_In_opt_", "in, opt"),
+        ("_Out_writes_(n)", "out"),
+        ("_Outptr_", "out"),
+        ("_Inout_bytecount_(Size)", "in, out"),
+        ("__in", "in"),
+        ("__out_ecount(n)", "out"),
+        ("__inout", "in, out"),
+        ("_Field_size_(n)", None),
+        ("", None),
+    ],
+)
+def test_sal_direction(sal: str, direction: str | None) -> None:
+    assert sal_direction(sal) == direction
 
 
 # -- text -----------------------------------------------------------------------
@@ -442,6 +524,12 @@ def test_corpus_2018_seed_reads_like_2024_page(corpus: Path) -> None:
     assert new.members[2].text.endswith("the ICD must set phAllocationList to NULL.")
 
 
+def test_space_before_punctuation_goes() -> None:
+    assert only_text("The color-key value . A <b>Flags</b> , then more ...") == (
+        "The color-key value. A Flags, then more ..."
+    )
+
+
 def test_corpus_no_markup_left(corpus_index: tuple[DocIndex, Diagnostics, float]) -> None:
     index = corpus_index[0]
     tagged = [where for where, text in all_texts(index) if TAG.search(text)]
@@ -450,6 +538,33 @@ def test_corpus_no_markup_left(corpus_index: tuple[DocIndex, Diagnostics, float]
         assert "\r" not in text and "\u00a0" not in text, where
         assert text == text.strip("\n"), where
         assert "&nbsp;" not in text and "&amp;" not in text, where
+        assert not re.search(r"\s[.,;](?:\s|$)", text), where
+
+
+def test_corpus_no_declaration_line_left(
+    corpus_index: tuple[DocIndex, Diagnostics, float],
+) -> None:
+    index = corpus_index[0]
+    members = [(p, m) for p in index.pages for m in p.members]
+
+    # Member texts that still open with a declaration line: a SAL token, a
+    # declarator and its direction alone ("pData [in, out]"), or a type and the
+    # member's own name. ("pData: A pointer" names the parameter in a sentence.)
+    def declared(name: str, text: str) -> bool:
+        first = text.split("\n\n", 1)[0]
+        return bool(
+            re.match(r"_In_|_Out_|_Inout_|\w+ ?\[[a-z, /]+\]$", first)
+            or re.fullmatch(rf"[A-Z_]+[ *]+{re.escape(name)}", first)
+        )
+
+    left = [f"{p.file}: {m.name}" for p, m in members if declared(m.name, m.text)]
+    assert left == []
+    unnamed = [m for _, m in members if m.name == "unnamedParam1"]
+    # 101 of the 350 give their direction in a heading or a leading [in]; 77 more
+    # only in their declaration line (*pData* [in, out], *\\_In\\_* *pPresent*)
+    # or after the name they give it (**pData** [in/out] is a pointer).
+    assert len(unnamed) == 350
+    assert sum(m.direction is not None for m in unnamed) == 178
 
 
 def test_corpus_links_are_absolute(corpus_index: tuple[DocIndex, Diagnostics, float]) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import load_module
+from doc_glitches import docstrings, glitches, scan
 
 from generator.cli import sample_dir
 from generator.pipeline import Options, build
+from generator.render import sphinx_comment
 
 PAGE = "ns-d3dkmthk-_d3dkmt_destroyallocation.md"
 
@@ -77,3 +81,210 @@ def test_pages_read_in_a_second_process_give_the_same_result(corpus: Path) -> No
     parallel = build(Options(header, docs=docs, rules=(), parallel=True))
     assert parallel.text == serial.text and parallel.stub == serial.stub
     assert parallel.report == serial.report
+
+
+# -- glitches -------------------------------------------------------------------------
+# doc_glitches.py scans every docstring of a module; these tests hold the
+# generator to zero of each kind on the real headers, and show on small inputs
+# that each kind is both caught by the scanner and not produced by the generator.
+
+CORPUS_DOCS = ("d3dkmthk", "d3dukmdt")
+
+
+def _write(tmp_path: Path, result: object, name: str) -> tuple[Path, Path]:
+    py, pyi = tmp_path / f"{name}.py", tmp_path / f"{name}.pyi"
+    py.write_text(result.text, encoding="utf-8")  # type: ignore[attr-defined]
+    pyi.write_text(result.stub, encoding="utf-8")  # type: ignore[attr-defined]
+    return py, pyi
+
+
+@pytest.mark.parametrize("sdk", ["libdxg", "wine", "reactos"])
+def test_no_docstring_glitches_in_corpus_modules(corpus: Path, tmp_path: Path, sdk: str) -> None:
+    docs = tuple(corpus / "docs" / folder for folder in CORPUS_DOCS)
+    result = build(Options(corpus / "headers" / sdk / "d3dkmthk.h", docs=docs, rules=()))
+    found = scan(*_write(tmp_path, result, sdk))
+    assert {kind: items[:3] for kind, items in found.items() if items} == {}
+    # The scanner did read the module: every record, function and callback.
+    text = result.text
+    assert len(list(docstrings(text))) > text.count("\nclass ") + text.count("= _Function(")
+
+
+@pytest.mark.parametrize(
+    ("kind", "doc"),
+    [
+        ("repeated direction", "X.\n\nArgs:\n    a (T*):\n        [in, out] pData [in, out]\n"),
+        ("SAL token", "X.\n\nAttributes:\n    p (void*):\n        _Inout_bytecount_(n) text\n"),
+        ("C declaration", "X.\n\nAttributes:\n    hAdapter (H):\n        D3DKMT_HANDLE hAdapter\n"),
+        ("C declaration", "X.\n\nAttributes:\n    Flags (F):\n        [in] Flags\n"),
+        ("hex mask comment", "X.\n\nAttributes:\n    A (UINT : 1):\n        0x00000040\n"),
+        ("hex mask comment", "X.\n\nAttributes:\n    A (UINT : 1):\n        0x0040 // in: x\n"),
+        ("name-only docstring", "D3DKMTFoo.\n\nReturns:\n    void\n"),
+        ("doubled space or punctuation", "Some  text."),
+        ("doubled space or punctuation", "A value . Then"),
+        ("HTML or markdown", "The <b>Flags</b> member."),
+        ("HTML or markdown", "The **Flags** member."),
+    ],
+)
+def test_scanner_catches_each_kind(kind: str, doc: str) -> None:
+    found = glitches(doc, "D3DKMTFoo")
+    assert found[kind], found
+    assert not any(items for other, items in found.items() if other != kind)
+
+
+def test_scanner_leaves_good_text_alone() -> None:
+    doc = (
+        "The D3DKMT_X structure.\n\nAttributes:\n    Flags (UINT : 1):\n        [in] Bit 6."
+        "\n    Reserved (UINT):\n        Reserved.\n\n    Code::\n\n        x  = 1  // c\n"
+        "\n    | a  | b |\n\nReference: https://learn.microsoft.com/x_(y)\n"
+    )
+    assert not any(glitches(doc, "D3DKMT_X").values())
+
+
+SYNTHETIC = """\
+typedef UINT D3DKMT_HANDLE;
+
+typedef struct _D3DKMT_FLAGS
+{
+    UINT Bit0 : 1;   // 0x00000001
+    UINT Two  : 2;   // 0x00000006  // in: two bits
+    UINT Off  : 1;   // 0x00000010  Stale mask
+    UINT Rest : 28;  // 0xFFFFFFF0 _ADVSCH_
+} D3DKMT_FLAGS;
+
+typedef struct _D3DKMT_THING
+{
+    D3DKMT_HANDLE hDevice;   // in
+    D3DKMT_FLAGS  Flags;     // in: Flags
+    UINT          Count;     // in opt : how many
+} D3DKMT_THING;
+
+#define D3DKMT_LONE 7 // A trailing comment
+
+//
+// Group heading.
+//
+#define D3DKMT_FIRST 1
+#define D3DKMT_SECOND 2
+
+// Separated by a blank line: not a doc.
+
+#define D3DKMT_UNDOCUMENTED 3
+#ifdef D3DKMT_FIRST // a directive's comment
+#endif // D3DKMT_FIRST
+#define D3DKMT_AFTER_DIRECTIVE 4
+// TODO: developer note
+//
+// Described after a note.
+#define D3DKMT_NOTED 5
+
+EXTERN_C NTSTATUS APIENTRY D3DKMTEverywhere(_In_ CONST D3DKMT_THING*);
+// Used in WSL to close something
+EXTERN_C VOID APIENTRY D3DKMTWslOnly();
+#ifdef _WIN32
+EXTERN_C NTSTATUS APIENTRY D3DKMTWindowsOnly(_In_ CONST D3DKMT_THING*);
+typedef NTSTATUS (APIENTRY *PFND3DKMT_WINDOWSONLY)(_In_ CONST D3DKMT_THING*);
+#else
+EXTERN_C NTSTATUS APIENTRY D3DKMTNotWindows(_In_ CONST D3DKMT_THING*);
+#endif
+#if !defined(_WIN32)
+EXTERN_C NTSTATUS APIENTRY D3DKMTNotWindowsEither(void);
+#else
+EXTERN_C NTSTATUS APIENTRY D3DKMTElseOfNotWindows(void);
+#endif
+"""
+
+
+def _synthetic(tmp_path: Path) -> tuple[object, object]:
+    header = tmp_path / "d3dkmthk.h"
+    header.write_text(SYNTHETIC, encoding="utf-8")
+    result = build(Options(header, rules=()))
+    py, pyi = _write(tmp_path, result, "synthetic")
+    assert not any(scan(py, pyi).values()), scan(py, pyi)
+    return result, load_module(py, "synthetic_docs")
+
+
+def test_mask_comments_become_the_bits_they_cover(tmp_path: Path) -> None:
+    _, module = _synthetic(tmp_path)
+    doc = module.D3DKMT_FLAGS.__doc__
+    assert "Bit0 (UINT : 1):\n            Bit 0.\n" in doc
+    assert "[in] Bits 1-2. two bits" in doc  # the comment after the mask, and its direction
+    assert "Off (UINT : 1):\n            Stale mask\n" in doc  # 0x10 is not bit 3: left out
+    assert "Bits 4-31.\n" in doc and "_ADVSCH_" not in doc and "0x" not in doc
+
+
+def test_header_comment_directions_and_names(tmp_path: Path) -> None:
+    _, module = _synthetic(tmp_path)
+    doc = module.D3DKMT_THING.__doc__
+    assert "hDevice (D3DKMT_HANDLE):\n            [in]\n" in doc  # "// in" alone
+    assert "Flags (D3DKMT_FLAGS):\n            [in]\n" in doc  # "// in: Flags" names itself
+    assert "[in, opt] how many" in doc
+
+
+def test_constants_get_their_header_comment(tmp_path: Path) -> None:
+    result, _ = _synthetic(tmp_path)
+    expected = {
+        "D3DKMT_LONE": "A trailing comment",
+        "D3DKMT_FIRST": "Group heading.",  # a comment heads the run of defines below it
+        "D3DKMT_SECOND": "Group heading.",
+        "D3DKMT_NOTED": "Described after a note.",  # the TODO paragraph is not for users
+    }
+    for text in (result.text, result.stub):  # type: ignore[attr-defined]
+        documented = {name: doc for _, name, doc in docstrings(text) if name.isupper()}
+        assert {name: documented.get(name) for name in expected} == expected
+        # A comment after a blank line, and a directive's comment, are not theirs.
+        assert "D3DKMT_UNDOCUMENTED" not in documented
+        assert "D3DKMT_AFTER_DIRECTIVE" not in documented
+    assert "#: A trailing comment\nD3DKMT_LONE = 7\n" in result.text  # type: ignore[attr-defined]
+    assert 'D3DKMT_LONE: int\n"""A trailing comment"""\n' in result.stub  # type: ignore[attr-defined]
+    counts = result.report["counts"]["constants"]  # type: ignore[attr-defined]
+    assert (counts["total"], counts["comment"], counts["none"]) == (6, 4, 2)
+
+
+def test_functions_say_which_platform_declares_them(tmp_path: Path) -> None:
+    result, module = _synthetic(tmp_path)
+    functions = {f.name: f for f in result.module.functions}  # type: ignore[attr-defined]
+    # The x64 pass defines _WIN32, as MSVC does: the non-Windows branches never
+    # reach the IR.
+    assert "D3DKMTNotWindows" not in functions and "D3DKMTNotWindowsEither" not in functions
+    platforms = {name: f.platform and f.platform.name for name, f in functions.items()}
+    assert platforms == {
+        "D3DKMTEverywhere": None,
+        "D3DKMTWslOnly": "wsl",
+        "D3DKMTWindowsOnly": "windows",
+        "D3DKMTElseOfNotWindows": "windows",
+    }
+    assert functions["D3DKMTWindowsOnly"].platform.reason == "#ifdef _WIN32"
+    assert functions["D3DKMTElseOfNotWindows"].platform.reason == "#if !defined(_WIN32) ... #else"
+    typedef = result.module.typedefs["PFND3DKMT_WINDOWSONLY"]  # type: ignore[attr-defined]
+    assert typedef.platform.name == "windows"
+    wsl = module.D3DKMTWslOnly.__doc__
+    assert wsl.startswith("Used in WSL to close something\n")  # its comment, as its text
+    assert "Platform: WSL only (not Windows)" in wsl
+    assert "Platform: Windows only; declared under ``#ifdef _WIN32`` (d3dkmthk.h:40)." in (
+        " ".join(module.D3DKMTWindowsOnly.__doc__.split())
+    )
+    assert "Platform" not in module.D3DKMTEverywhere.__doc__
+    assert "Platform: Windows only" in module.PFND3DKMT_WINDOWSONLY.__doc__
+
+
+def test_libdxg_wsl_function_and_callback_directions(corpus: Path) -> None:
+    docs = tuple(corpus / "docs" / folder for folder in CORPUS_DOCS)
+    result = build(Options(corpus / "headers" / "libdxg" / "d3dkmthk.h", docs=docs, rules=()))
+    close = next(f for f in result.module.functions if f.name == "D3DKMTCloseDxCoreDevice")
+    # libdxg declares it unconditionally; only the comment above it says WSL.
+    assert close.platform is not None and close.platform.name == "wsl"
+    assert close.platform.reason.startswith("Used in WSL")
+    doc = result.text.split("D3DKMTCloseDxCoreDevice = _Function(", 1)[1].split('""",', 1)[0]
+    assert "Used in WSL to close" in doc and "Platform: WSL only" in doc
+    windows = result.module.typedefs["PFND3DKMT_DISPLAYPORT_OPERATION"]
+    assert windows.platform is not None and windows.platform.reason == "#ifdef _WIN32"
+    # The callbacks whose page opens with "*pData* [in, out]": one direction each,
+    # and no declarator left ("[in, out] pData: A pointer" is a page's sentence).
+    assert not re.search(r"\[in(?:, out)?\] \w+ \[|\[in(?:, out)?\] pData\n", result.text)
+    assert result.text.count("\n            [in, out] A pointer to a D3DKMT_") >= 50
+    assert "#: Allocation priorities.\nD3DDDI_ALLOCATIONPRIORITY_MINIMUM = " in result.text
+
+
+def test_sphinx_comment_filter_keeps_text_inside_the_comment() -> None:
+    assert sphinx_comment("one\ntwo\r three\x0bfour") == "#: one\n#: two\\x0d three\\x0bfour"
+    assert sphinx_comment("a\n\nb") == "#: a\n#:\n#: b"

@@ -407,13 +407,13 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
 
     Declared at: d3dkmthk.h:44
     """
@@ -441,13 +441,13 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
         Value (UINT):
 
     Declared at: d3dkmthk.h:42
@@ -478,13 +478,13 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
 
     Attributes:
         AssumeNotInUse (UINT : 1):
-            0x00000001
+            Bit 0.
         SynchronousDestroy (UINT : 1):
-            0x00000002
+            Bit 1.
         Reserved (UINT : 29):
-            0x7FFFFFFC
+            Bits 2-30.
         SystemUseOnly (UINT : 1):
-            0x80000000
+            Bit 31.
         Value (UINT):
 
     Declared at: d3dkmthk.h:39
@@ -706,7 +706,7 @@ _msvc("D3DKMT_CHECKALLOCATIONRESIDENCY", x64=(24, 8), x86=(24, 8), places={
 PFND3DKMT_DESTROYALLOCATION = _callback(
     "PFND3DKMT_DESTROYALLOCATION",
     c_int32, POINTER(D3DKMT_DESTROYALLOCATION),
-    doc="""PFND3DKMT_DESTROYALLOCATION.
+    doc="""The type of a pointer to D3DKMTDestroyAllocation (no reference page found).
 
     Args:
         arg0 (D3DKMT_DESTROYALLOCATION*):
@@ -726,7 +726,7 @@ D3DKMTDestroyAllocation = _Function(
     c_int32,
     [POINTER(D3DKMT_DESTROYALLOCATION)],
     ("pData",),
-    """D3DKMTDestroyAllocation.
+    """The D3DKMTDestroyAllocation function (no reference page found).
 
     Args:
         pData (D3DKMT_DESTROYALLOCATION*):
@@ -744,7 +744,7 @@ D3DKMTDestroyAllocation2 = _Function(
     c_int32,
     [POINTER(D3DKMT_DESTROYALLOCATION2)],
     ("pData",),
-    """D3DKMTDestroyAllocation2.
+    """The D3DKMTDestroyAllocation2 function (no reference page found).
 
     Args:
         pData (D3DKMT_DESTROYALLOCATION2*):
