@@ -7,6 +7,7 @@ docstrings; the Python type into the .pyi stub.
 from __future__ import annotations
 
 from . import ir
+from .layout import ABIS, Layout, layouts
 from .preprocess import PRELUDE_NAME
 
 _CTYPES = {
@@ -36,6 +37,34 @@ class Spelling:
         self.module = module
         self.public = module.record_names()
         self.enum_names = module.enum_names()
+        self._layouts: dict[str, Layout] | None = None  # for lengths that take a sizeof
+
+    def count(self, array: ir.Array) -> str:
+        """An array's length as the module spells it: a number, or one per ABI."""
+        if isinstance(array.count, int):
+            return str(array.count)
+        if self._layouts is None:
+            self._layouts = dict(layouts(self.module))
+        counts = {abi: self._layouts[abi].count(array) for abi in ABIS}
+        if counts["x64"] == counts["x86"]:
+            return str(counts["x64"])
+        return f'({counts["x64"]} if _ABI == "x64" else {counts["x86"]})'
+
+    def _c_count(self, count: int | ir.Count) -> str:
+        if isinstance(count, int):
+            return str(count)
+        if count.op == "int":
+            return str(count.args[0])
+        if count.op == "sizeof":
+            return f"sizeof({self.c_spelling(count.args[0])})"  # type: ignore[arg-type]
+        parts = [self._c_count(a) for a in count.args if isinstance(a, int | ir.Count)]
+        if count.op == "cast":
+            return parts[-1]
+        if count.op == "?:":
+            return f"({parts[0]} ? {parts[1]} : {parts[2]})"
+        if count.op.startswith("u"):
+            return f"{count.op[1:]}{parts[0]}"
+        return f"{parts[0]} {count.op} {parts[1]}"
 
     def record_name(self, key: str) -> str:
         return self.public.get(key, key)
@@ -46,14 +75,14 @@ class Spelling:
         if isinstance(type_, ir.Void):
             return "None"
         if isinstance(type_, ir.Pointer):
-            target = self.module.resolve(type_.target)
-            if isinstance(target, ir.Void):
-                return "c_void_p"
-            if isinstance(target, ir.FuncType):
-                return self.ctype(target)
-            return f"POINTER({self.ctype(type_.target)})"
+            native = self._native_pointer(type_)
+            if type_.size is None:
+                return native
+            # __ptr32/__ptr64: a pointer on the ABI whose width it has, else an integer.
+            abi = "x64" if type_.size == 8 else "x86"
+            return f'({native} if _ABI == "{abi}" else c_uint{type_.size * 8})'
         if isinstance(type_, ir.Array):
-            return f"({self.ctype(type_.elem)} * {type_.count})"
+            return f"({self.ctype(type_.elem)} * {self.count(type_)})"
         if isinstance(type_, ir.FuncType):
             args = ", ".join(self.ctype(p.type) for p in type_.params)
             return f"_FUNCTYPE({self.ctype(type_.ret)}{', ' if args else ''}{args})"
@@ -65,9 +94,19 @@ class Spelling:
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
             return "c_int32"  # the typedef's name is the IntEnum class
-        if emitted(typedef.loc):
+        if emitted(typedef.loc) and not _holds_record_array(self.module, resolved):
             return type_.name
+        # The module defines an array-of-records alias only after the records'
+        # members (its length needs their size): other declarations spell it out.
         return self.ctype(typedef.type)
+
+    def _native_pointer(self, type_: ir.Pointer) -> str:
+        target = self.module.resolve(type_.target)
+        if isinstance(target, ir.Void):
+            return "c_void_p"
+        if isinstance(target, ir.FuncType):
+            return self.ctype(target)
+        return f"POINTER({self.ctype(type_.target)})"
 
     def c_spelling(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
@@ -75,9 +114,10 @@ class Spelling:
         if isinstance(type_, ir.Void):
             return "void"
         if isinstance(type_, ir.Pointer):
-            return self.c_spelling(type_.target) + "*"
+            width = {4: " __ptr32", 8: " __ptr64"}.get(type_.size or 0, "")
+            return self.c_spelling(type_.target) + "*" + width
         if isinstance(type_, ir.Array):
-            return f"{self.c_spelling(type_.elem)}[{type_.count}]"
+            return f"{self.c_spelling(type_.elem)}[{self._c_count(type_.count)}]"
         if isinstance(type_, ir.FuncType):
             return "function"
         if type_.kind == "record":
@@ -111,3 +151,12 @@ class Spelling:
             return f"Array[{self._stub_array(elem)}]"
         name = self.ctype(type_.elem)
         return f"Array[{name}]" if name.isidentifier() else "Array[Any]"
+
+
+def _holds_record_array(module: ir.Module, type_: ir.Type) -> bool:
+    """An array (of arrays) of records, by value."""
+    if not isinstance(type_, ir.Array):
+        return False
+    while isinstance(type_, ir.Array):
+        type_ = module.resolve(type_.elem)
+    return isinstance(type_, ir.Ref) and type_.kind == "record"
