@@ -3,7 +3,8 @@
 The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
 - scalars are aligned to their size, and 64-bit scalars to 8 bytes on x86 too;
   ``__ptr32``/``__ptr64`` pointers are 4/8 bytes on both;
-- ``#pragma pack(N)`` caps each member's natural alignment at N; what a member
+- ``#pragma pack(N)`` caps each member's natural alignment at N, unless N is
+  wider than the ABI's pointers (pack(8) on x86 caps nothing); what a member
   *requires* is not capped: its own ``alignas``/``__declspec(align)``, an aligned
   typedef's or record's alignment, what records inside it require;
 - ``__declspec(align(n))`` on a record raises its alignment (and size) to n; on a
@@ -189,10 +190,15 @@ class Layout:
         typedef names (an aligned typedef's own alignment is required instead)."""
         return self.size_align(self.module.resolve(type_))[1]
 
+    def pack(self, record: ir.Record) -> int | None:
+        """The record's ``#pragma pack`` on this ABI: MSVC ignores one wider than a pointer."""
+        return record.pack if record.pack and record.pack <= POINTER_SIZE[self.abi] else None
+
     def member_align(self, record: ir.Record, field: ir.Field) -> int:
         """Where a member (or the unit a bit-field starts) is aligned in ``record``."""
         natural = self.natural_align(field.type)
-        align = min(natural, record.pack) if record.pack else natural
+        pack = self.pack(record)
+        align = min(natural, pack) if pack else natural
         return max(align, field.align or 1, self.required_align(field.type))
 
     def _lay_out(self, record: ir.Record) -> RecordLayout:
@@ -257,8 +263,9 @@ class Layout:
         )
         max_align = max(max_align, required)
         total = _round_up(size if is_union else offset, max_align)
-        # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them.
-        filler = 4 if total == 0 else 0
+        # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them,
+        # or its alignment when a __declspec(align) of 4 or more asks for one.
+        filler = 0 if total else max_align if required >= 4 else 4
         return RecordLayout(total + filler, max_align, tuple(placed), filler, required)
 
     def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:

@@ -268,7 +268,9 @@ class Lowerer:
         if existing is not None and existing.fields is not None:
             return key  # the same definition met again through another typedef
         rec_loc = loc_of(node) if node.coord else loc
-        pack = self.pack
+        # MSVC: the pack in force where the record starts; one wider than every
+        # ABI's pointer (16) caps nothing (layout drops pack(8) on x86 likewise).
+        pack = self.pack if self.pack and self.pack <= 8 else None
         fields = tuple(self._fields(node.decls, key))
         record = ir.Record(
             key, kind, rec_loc, tag=node.name, fields=fields, pack=pack,
