@@ -112,7 +112,9 @@ class RecordClasses:
             else:
                 fields.append(FieldView(member.name, self.spelling.ctype(member.type)))
         if layout.filler:
-            fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
+            fillers = {abi: per_abi[abi].filler for abi in ABIS}
+            fields.append(FieldView(f"_empty{scope}", _bytes_by_abi(fillers)))
+            ends = {abi: max(ends[abi], fillers[abi]) for abi in ABIS}
         # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
         # alignas: pad the tail to MSVC's size (and ask 3.13+ for the alignment).
         align_attr = None
