@@ -69,6 +69,10 @@ class RecordClasses:
         per_abi = {abi: self.layouts[abi].record(key) for abi in ABIS}
         ends = dict.fromkeys(ABIS, 0)  # where the previous member ends, per ABI
         members = zip(record.fields or (), layout.fields, strict=True)
+        leading = self._record_aligner(record, layout)
+        if leading:
+            fields.append(FieldView(f"_align{scope}_{aligners}", leading))
+            aligners += 1
         for index, (member, place) in enumerate(members):
             aligner = self._aligner(record, member, place, per_abi, index, ends)
             if aligner:
@@ -116,14 +120,18 @@ class RecordClasses:
                 if enum_class:
                     enum_fields.append((name, enum_class))
         if layout.filler:
-            fields.append(FieldView(f"_empty{scope}", f"(c_uint8 * {layout.filler})"))
+            fillers = {abi: per_abi[abi].filler for abi in ABIS}
+            fields.append(FieldView(f"_empty{scope}", _bytes_by_abi(fillers)))
+            ends = {abi: max(ends[abi], fillers[abi]) for abi in ABIS}
         # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
         # alignas: pad the tail to MSVC's size (and ask 3.13+ for the alignment).
         align_attr = None
         if record.pack and layout.align > record.pack:
             align_attr = layout.align
             if is_struct:
-                tails = {abi: per_abi[abi].size - _round_up(ends[abi], record.pack) for abi in ABIS}
+                # Members sit where MSVC puts them; the tail bytes make up the size
+                # (a multiple of any alignment ctypes rounds it to).
+                tails = {abi: per_abi[abi].size - ends[abi] for abi in ABIS}
             else:
                 tails = {abi: per_abi[abi].size for abi in ABIS}
             if any(tails.values()):
@@ -143,23 +151,29 @@ class RecordClasses:
     ) -> str | None:
         """A made-up member giving MSVC placement ctypes has no word for, or None.
 
-        ': 0' after a bit-field: a zero-length array of its type (in a union, its
-        bytes). alignas above what ctypes would give: a zero-length array with
-        that alignment, the same on every ABI; under #pragma pack, which caps
-        that too, the padding bytes themselves, per ABI.
+        ': 0' after a bit-field: a zero-length array aligned as it is (in a union,
+        its type's bytes). A member, or a bit-field unit starting, aligned past
+        what ctypes would give (alignas, an aligned typedef or record): a
+        zero-length array with that alignment, the same on every ABI; under
+        #pragma pack, which caps that too, the padding bytes themselves, per ABI.
         """
         if place is None:
             return None
         engine = self.layouts["x64"]
+        if place.bits == 0 and record.kind == "union":
+            return f"(c_uint8 * {engine.size_align(member.type)[0]})"
         if place.bits == 0:
-            size = engine.size_align(member.type)[0]
-            return (
-                f"({_UNIT_TYPES[size]} * 0)" if record.kind == "struct" else f"(c_uint8 * {size})"
-            )
-        if member.bits is not None:
-            return None
-        required = max(member.align or 1, engine.required_align(member.type))
-        have = self._ctypes_align(member.type)
+            # What follows is aligned as the ': 0' is, whatever ctypes would do.
+            required, have = engine.member_align(record, member), 1
+        elif member.bits is not None:
+            # MSVC aligns a bit-field's unit where one starts (never in a union);
+            # ctypes aligns our unit integer to its size.
+            if record.kind == "union" or place.bit_offset:
+                return None
+            required, have = engine.member_align(record, member), place.size
+        else:
+            required = max(member.align or 1, engine.required_align(member.type))
+            have = self._ctypes_align(member.type)
         if record.pack:
             have = min(have, record.pack)
         if required <= have:
@@ -170,16 +184,29 @@ class RecordClasses:
             return None  # offsets are 0; the tail padding gives the size
         return _bytes_by_abi({abi: per_abi[abi].fields[index].offset - ends[abi] for abi in ABIS})
 
+    def _record_aligner(self, record: ir.Record, layout: RecordLayout) -> str | None:
+        """A leading aligner for ``__declspec(align(n))`` on the record itself, where
+        its members would not align it that far (under a smaller #pragma pack the
+        class's alignment is set instead)."""
+        if not record.align or (record.pack and record.align > record.pack):
+            return None
+        have = max(
+            [1] + [self._ctypes_align(f.type) for f in record.fields or () if f.bits is None]
+        )
+        return _aligner(record.align) if record.align > have else None
+
     def _ctypes_align(self, type_: ir.Type) -> int:
-        """The alignment ctypes gives a member of this type in our classes (x64)."""
+        """The alignment ctypes gives a member of this type in our classes (x64).
+
+        Every record class has MSVC's alignment (aligners, ``_align_``); an aligned
+        typedef's is spelled as its underlying type, so has that one's.
+        """
         engine = self.layouts["x64"]
         target = self.module.resolve(type_)
         while isinstance(target, ir.Array):
             target = self.module.resolve(target.elem)
         if isinstance(target, ir.Ref) and target.kind == "record":
-            record = self.module.records[target.name]
-            align = engine.record(target.name).align
-            return min(align, record.pack) if record.pack else align
+            return engine.record(target.name).align
         return engine.size_align(target)[1]
 
     def _scope(self, key: str) -> str:
@@ -242,10 +269,6 @@ class _UnitNamer:
 
     def close(self) -> None:
         self.open_at = None
-
-
-def _round_up(value: int, align: int) -> int:
-    return (value + align - 1) // align * align
 
 
 def _bytes_by_abi(counts: Mapping[str, int]) -> str:

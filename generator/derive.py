@@ -325,7 +325,7 @@ class _Deriver:
                         doc.loc,
                     )
                 ]
-            if isinstance(target, ir.Array) and target.count > 1:
+            if isinstance(target, ir.Array) and isinstance(target.count, int) and target.count > 1:
                 return [
                     _derived(
                         record,

@@ -36,18 +36,51 @@ class Void:
 
 @dataclass(frozen=True, slots=True)
 class Pointer:
-    """A pointer to ``target``."""
+    """A pointer to ``target``; ``size`` is set for ``__ptr32`` (4) and ``__ptr64`` (8),
+    which have that width whatever the ABI."""
 
     target: Type
     const: bool = False
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Array:
-    """A fixed-size array; multi-dimensional arrays nest (``elem`` is an Array)."""
+    """A fixed-size array; multi-dimensional arrays nest (``elem`` is an Array).
+
+    ``count`` is a ``Count`` when the length takes a ``sizeof`` (``BYTE
+    Reserved[sizeof(PVOID)]``): layout computes it per ABI.
+    """
 
     elem: Type
-    count: int
+    count: int | Count
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """An integer constant expression with a ``sizeof`` in it, kept as C wrote it.
+
+    ``op`` is ``"int"`` (``args``: value, bits, signed), ``"sizeof"`` (a type),
+    ``"cast"`` (bits, signed, operand), ``"?:"`` (three operands), a unary
+    operator prefixed with ``u`` (``"u-"``, one operand) or a binary one
+    (``"*"``, two operands).
+    """
+
+    op: str
+    args: tuple[object, ...]
+
+    def __str__(self) -> str:
+        if self.op == "int":
+            return str(self.args[0])
+        if self.op == "sizeof":
+            return "sizeof(...)"
+        if self.op == "cast":
+            return str(self.args[2])
+        if self.op == "?:":
+            return f"({self.args[0]} ? {self.args[1]} : {self.args[2]})"
+        if self.op.startswith("u"):
+            return f"{self.op[1:]}{self.args[0]}"
+        return f"({self.args[0]} {self.op} {self.args[1]})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +164,7 @@ class Record:
     pack: int | None = None
     parent: str | None = None
     comment: str = ""
+    align: int | None = None  # __declspec(align(n)) on the record itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +203,16 @@ class Platform:
 
 @dataclass(frozen=True, slots=True)
 class Typedef:
-    """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``)."""
+    """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``).
+
+    ``align`` is a ``__declspec(align(n))`` on the typedef: the type's alignment
+    becomes n, and a member of that type needs it whatever ``#pragma pack`` says.
+    """
 
     name: str
     type: Type
     loc: Loc
+    align: int | None = None
     platform: Platform | None = None  # None: every platform the header is for
 
 

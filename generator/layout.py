@@ -2,7 +2,15 @@
 
 The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
 - scalars are aligned to their size, and 64-bit scalars to 8 bytes on x86 too;
-- ``#pragma pack(N)`` caps each member's alignment at N; ``alignas`` raises it;
+  ``__ptr32``/``__ptr64`` pointers are 4/8 bytes on both;
+- ``#pragma pack(N)`` caps each member's natural alignment at N, unless N is
+  wider than the ABI's pointers (pack(8) on x86 caps nothing); what a member
+  *requires* is not capped: its own ``alignas``/``__declspec(align)``, an aligned
+  typedef's or record's alignment, what records inside it require;
+- ``__declspec(align(n))`` on a record raises its alignment (and size) to n; on a
+  typedef it replaces the type's alignment (a member still gets at least the
+  underlying type's natural one); on a bit-field it aligns the bit-field's unit
+  when one starts there (never in a union) and is required by nothing outside;
 - a bit-field lives in a unit of its declared type; a new unit starts when the
   type's size changes or the bits do not fit; ``: 0`` after a bit-field closes
   the unit and aligns the next member to its type (in a union: takes its type's
@@ -18,7 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from . import ir
-from .errors import GeneratorError
+from .cint import NotConstant, Value, binary, unary, wrap
+from .errors import GeneratorError, Loc
 
 ABIS = ("x64", "x86")
 POINTER_SIZE = {"x64": 8, "x86": 4}
@@ -66,7 +75,11 @@ class Layout:
 
     def size_align(self, type_: ir.Type) -> tuple[int, int]:
         """Size and alignment of any complete type."""
-        type_ = self.module.resolve(type_)
+        if isinstance(type_, ir.Ref) and type_.kind == "typedef":
+            typedef = self.module.typedefs[type_.name]
+            size, align = self.size_align(typedef.type)
+            # clang (MSVC targets): an aligned typedef's alignment replaces the type's.
+            return size, typedef.align or align
         if isinstance(type_, ir.Prim):
             if type_.kind in ("intptr", "uintptr"):
                 size = POINTER_SIZE[self.abi]
@@ -74,11 +87,11 @@ class Layout:
                 size = _SCALAR_SIZE[type_.kind]
             return size, size
         if isinstance(type_, ir.Pointer):
-            size = POINTER_SIZE[self.abi]
+            size = type_.size or POINTER_SIZE[self.abi]
             return size, size
         if isinstance(type_, ir.Array):
             size, align = self.size_align(type_.elem)
-            return size * type_.count, align
+            return size * self.count(type_), align
         if isinstance(type_, ir.Ref) and type_.kind == "enum":
             return 4, 4
         if isinstance(type_, ir.Ref) and type_.kind == "record":
@@ -112,18 +125,80 @@ class Layout:
             if rec.fields is not None
         }
 
-    def required_align(self, type_: ir.Type) -> int:
-        """Alignment a type demands through ``alignas`` inside it; ``#pragma pack``
-        does not lower it (MSVC's "required alignment")."""
-        type_ = self.module.resolve(type_)
-        while isinstance(type_, ir.Array):
-            type_ = self.module.resolve(type_.elem)
-        if isinstance(type_, ir.Ref) and type_.kind == "record":
-            return self.record(type_.name).required
-        return 1
+    def count(self, array: ir.Array) -> int:
+        """The length of an array on this ABI."""
+        if isinstance(array.count, int):
+            return array.count
+        try:
+            value = self._value(array.count)[0]
+        except NotConstant as exc:
+            raise GeneratorError(
+                Loc(self.module.header), f"array size {array.count} on {self.abi}: {exc}"
+            ) from None
+        if value < 0:
+            raise GeneratorError(
+                Loc(self.module.header), f"array size {array.count} is {value} on {self.abi}"
+            )
+        return value
 
-    def _member_align(self, record: ir.Record, field: ir.Field, natural: int) -> int:
-        align = min(natural, record.pack) if record.pack else natural
+    def _value(self, expr: ir.Count) -> Value:
+        args = expr.args
+        if expr.op == "int":
+            return args  # type: ignore[return-value]
+        if expr.op == "sizeof":
+            # sizeof gives a size_t: as wide as a pointer, unsigned.
+            return self.size_align(args[0])[0], POINTER_SIZE[self.abi] * 8, False  # type: ignore[arg-type]
+        values = [self._value(a) for a in args if isinstance(a, ir.Count)]
+        if expr.op == "cast":
+            bits, signed = args[0], args[1]
+            return wrap(values[0][0], bits, signed), bits, signed  # type: ignore[arg-type]
+        if expr.op == "?:":
+            return values[1] if values[0][0] else values[2]
+        if expr.op.startswith("u"):
+            return unary(expr.op[1:], values[0])
+        return binary(expr.op, values[0], values[1])
+
+    def required_align(self, type_: ir.Type) -> int:
+        """Alignment a member of this type requires, which ``#pragma pack`` does not
+        lower (MSVC's "required alignment"): an aligned typedef's or record's
+        whole alignment, and what the records inside require."""
+        required = self.size_align(type_)[1] if self._align_required(type_) else 1
+        base = self.module.resolve(type_)
+        while isinstance(base, ir.Array):
+            base = self.module.resolve(base.elem)
+        if isinstance(base, ir.Ref) and base.kind == "record":
+            required = max(required, self.record(base.name).required)
+        return required
+
+    def _align_required(self, type_: ir.Type) -> bool:
+        """Whether the type's alignment comes from a __declspec(align) on it."""
+        while True:
+            if isinstance(type_, ir.Ref) and type_.kind == "typedef":
+                typedef = self.module.typedefs[type_.name]
+                if typedef.align:
+                    return True
+                type_ = typedef.type
+            elif isinstance(type_, ir.Array):
+                type_ = type_.elem
+            elif isinstance(type_, ir.Ref) and type_.kind == "record":
+                return bool(self.module.records[type_.name].align)
+            else:
+                return False
+
+    def natural_align(self, type_: ir.Type) -> int:
+        """A member's alignment before pack and alignas: that of the type under its
+        typedef names (an aligned typedef's own alignment is required instead)."""
+        return self.size_align(self.module.resolve(type_))[1]
+
+    def pack(self, record: ir.Record) -> int | None:
+        """The record's ``#pragma pack`` on this ABI: MSVC ignores one wider than a pointer."""
+        return record.pack if record.pack and record.pack <= POINTER_SIZE[self.abi] else None
+
+    def member_align(self, record: ir.Record, field: ir.Field) -> int:
+        """Where a member (or the unit a bit-field starts) is aligned in ``record``."""
+        natural = self.natural_align(field.type)
+        pack = self.pack(record)
+        align = min(natural, pack) if pack else natural
         return max(align, field.align or 1, self.required_align(field.type))
 
     def _lay_out(self, record: ir.Record) -> RecordLayout:
@@ -137,8 +212,8 @@ class Layout:
         after_bits = False  # the previous member is a bit-field of non-zero width
         placed: list[FieldLayout | None] = []
         for field in record.fields:
-            type_size, type_align = self.size_align(field.type)
-            align = self._member_align(record, field, type_align)
+            type_size = self.size_align(field.type)[0]
+            align = self.member_align(record, field)
             follows_bits, after_bits = after_bits, bool(field.bits)
             if field.bits == 0:
                 # MSVC: ': 0' right after a bit-field ends its unit; in a struct it
@@ -177,12 +252,20 @@ class Layout:
                 placed.append(FieldLayout(start, type_size, 0, field.bits))
             offset = start + type_size
             max_align = max(max_align, align)
-        total = _round_up(size if is_union else offset, max_align)
-        # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them.
-        filler = 4 if total == 0 else 0
+        # What the record requires (a bit-field's alignas is not required outside).
         required = max(
-            [1] + [max(f.align or 1, self.required_align(f.type)) for f in record.fields]
+            [record.align or 1]
+            + [
+                max(f.align or 1, self.required_align(f.type))
+                for f in record.fields
+                if f.bits is None
+            ]
         )
+        max_align = max(max_align, required)
+        total = _round_up(size if is_union else offset, max_align)
+        # clang's MSVC C layout (our oracle) gives a record with no bytes 4 of them,
+        # or its alignment when a __declspec(align) of 4 or more asks for one.
+        filler = 0 if total else max_align if required >= 4 else 4
         return RecordLayout(total + filler, max_align, tuple(placed), filler, required)
 
     def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:

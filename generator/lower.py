@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from . import ir
+from .cint import NotConstant
+from .cint import binary as _binary
+from .cint import unary as _unary
+from .cint import wrap as _wrap
 from .comments import HeaderNotes
 from .errors import Diagnostics, GeneratorError, Loc
 from .parse import ast, loc_of, parse_macros
-from .preprocess import PRELUDE_NAME, Preprocessed
+from .preprocess import ALIGN_PRAGMA, PRELUDE_NAME, MacroDef, Preprocessed
 
 # Integer kinds as (bits, signed); MSVC's long is 32-bit on every Windows ABI.
 _C_SCALARS: Mapping[tuple[str, ...], str] = {
@@ -63,10 +67,7 @@ _PACK = re.compile(r"^\s*pack\s*\((.*)\)\s*$")
 # taken as that int (the SDK's *_FORCE_DWORD = 0xFFFFFFFF). clang and gcc accept
 # wider values by widening the enum; MSVC would truncate them: we refuse them.
 _ENUM_RANGE = (-(1 << 31), (1 << 32) - 1)
-
-
-class NotConstant(Exception):
-    """An expression that is not an integer constant we can compute."""
+_ALIGN = re.compile(rf"^\s*{ALIGN_PRAGMA}\s*\((.*)\)\s*$")
 
 
 class Lowerer:
@@ -84,8 +85,11 @@ class Lowerer:
         self.functions: list[ir.Function] = []
         self.size_checks: list[ir.SizeCheck] = []
         self.values: dict[str, tuple[int, int, bool]] = {}  # name -> (value, bits, signed)
-        self.pack_stack: list[int | None] = []
+        self.pack_stack: list[tuple[str | None, int | None]] = []  # (label, pack)
         self.pack: int | None = None
+        # __declspec(align(n)) of the next typedef declarators: (n, how many)
+        self.typedef_align: tuple[int, int] | None = None
+        self.record_align: dict[str, int] = {}  # record key -> its __declspec(align(n))
         self._node_keys: dict[int, str] = {}
         self._anon_counts: dict[str, int] = {}
         self._enumerators: dict[str, Loc] = {}  # where each enumerator was defined
@@ -121,28 +125,66 @@ class Lowerer:
             size_checks=tuple(self.size_checks),
         )
 
-    def _pragma(self, node: ast.Pragma) -> None:
+    def _pragma(self, node: ast.Pragma, record: str | None = None) -> None:
+        align = _ALIGN.match(node.string or "")
+        if align:
+            # The preprocess stage's form of __declspec(align(n)): in a record's
+            # body it is the record's; before a typedef, its declarators'.
+            loc = loc_of(node)
+            if record is not None:
+                value = self._align_value(align.group(1), loc)
+                self.record_align[record] = max(self.record_align.get(record, 1), value)
+            else:
+                text, _, count = align.group(1).rpartition(",")
+                self.typedef_align = (self._align_value(text, loc), int(count))
+            return
         match = _PACK.match(node.string or "")
         if not match:
             return
+        # MSVC: pack(push[, label][, n]), pack(pop[, label][, n]), pack(n), pack();
+        # a pop with a label pops down to (and including) the push with that label.
         args = [a.strip() for a in match.group(1).split(",") if a.strip()]
-        numbers = [int(a, 0) for a in args if a.isdigit() or a.startswith("0x")]
+        numbers = [int(a, 0) for a in args if a[:1].isdigit()]
+        labels = [a for a in args[1:] if a[:1].isalpha() or a[:1] == "_"]
         if args and args[0] == "push":
-            self.pack_stack.append(self.pack)
+            self.pack_stack.append((labels[0] if labels else None, self.pack))
             if numbers:
                 self.pack = numbers[0]
         elif args and args[0] == "pop":
-            self.pack = self.pack_stack.pop() if self.pack_stack else None
+            if labels:
+                depth = next(
+                    (i for i in range(len(self.pack_stack) - 1, -1, -1)
+                     if self.pack_stack[i][0] == labels[0]),
+                    None,
+                )  # fmt: skip
+                if depth is not None:  # MSVC: an unknown label pops nothing
+                    self.pack = self.pack_stack[depth][1]
+                    del self.pack_stack[depth:]
+            elif self.pack_stack:
+                self.pack = self.pack_stack.pop()[1]
             if numbers:
                 self.pack = numbers[0]
-        else:
+        elif not args or numbers:
             self.pack = numbers[0] if numbers else None
+
+    def _align_value(self, text: str, loc: Loc) -> int:
+        parsed = parse_macros([MacroDef("align", text.strip(), loc)], sorted(self.typedefs))
+        if "align" not in parsed:
+            raise GeneratorError(loc, f"alignment '{text.strip()}' is not an integer constant")
+        value = self._int(parsed["align"], loc, "alignment")
+        if value < 1 or value & (value - 1) or value > 8192:
+            raise GeneratorError(loc, f"alignment {value} is not a power of two up to 8192")
+        return value
 
     def _typedef(self, node: ast.Typedef) -> None:
         loc = loc_of(node)
         if node.name == "__C_ASSERT__":
             self._c_assert(node, loc)
             return
+        align = None
+        if self.typedef_align is not None:
+            align, left = self.typedef_align
+            self.typedef_align = (align, left - 1) if left > 1 else None
         if node.name in _POINTER_SIZED and loc.file == PRELUDE_NAME:
             type_: ir.Type = ir.Prim(_POINTER_SIZED[node.name])
         else:
@@ -156,7 +198,7 @@ class Lowerer:
                     f"(first defined at {first.loc})"
                 )  # fmt: skip
             return
-        self.typedefs[node.name] = ir.Typedef(node.name, type_, loc)
+        self.typedefs[node.name] = ir.Typedef(node.name, type_, loc, align=align)
 
     def _decl(self, node: ast.Decl) -> None:
         loc = loc_of(node)
@@ -174,13 +216,15 @@ class Lowerer:
             return self._type(node.type, loc, owner)
         if isinstance(node, ast.PtrDecl):
             const = "const" in (node.type.quals if isinstance(node.type, ast.TypeDecl) else [])
-            return ir.Pointer(self._type(node.type, loc, owner), const)
+            star = loc_of(node)
+            size = self.pp.pointer_sizes.get((star.file, star.line, star.col))
+            return ir.Pointer(self._type(node.type, loc, owner), const, size)
         if isinstance(node, ast.ArrayDecl):
             elem = self._type(node.type, loc, owner)
             if node.dim is None:
                 return ir.Array(elem, 0)
-            count = self._int(node.dim, loc, "array size")
-            if count < 0:
+            count = self._count(node.dim, loc)
+            if isinstance(count, int) and count < 0:
                 raise GeneratorError(loc, f"array size is negative ({count})")
             return ir.Array(elem, count)
         if isinstance(node, ast.FuncDecl):
@@ -251,11 +295,14 @@ class Lowerer:
                     rec_loc, f"{kind} '{node.name}' redefined (first defined at {existing.loc})"
                 )
             return key  # the same definition met again through another typedef
+        # MSVC: the pack in force where the record starts; one wider than every
+        # ABI's pointer (16) caps nothing (layout drops pack(8) on x86 likewise).
+        pack = self.pack if self.pack and self.pack <= 8 else None
         fields = tuple(self._fields(node.decls, key))
         self._check_unique_members(fields, key)
         record = ir.Record(
-            key, kind, rec_loc, tag=node.name, fields=fields, pack=self.pack,
-            comment=self._comment(rec_loc),
+            key, kind, rec_loc, tag=node.name, fields=fields, pack=pack,
+            comment=self._comment(rec_loc), align=self.record_align.get(key),
         )  # fmt: skip
         self.records[key] = record
         return key
@@ -264,13 +311,13 @@ class Lowerer:
         fields: list[ir.Field] = []
         for decl in decls:
             if isinstance(decl, ast.Pragma):
-                self._pragma(decl)
+                self._pragma(decl, record=parent)
                 continue
             loc = loc_of(decl)
             owner = self._nested_name(parent, decl.name)
             type_ = self._type(decl.type, loc, owner)
             if isinstance(type_, ir.Ref) and type_.kind == "record" and owner == type_.name:
-                self.records[owner] = _with_parent(self.records[owner], parent)
+                self.records[owner] = replace(self.records[owner], parent=parent)
             bits = self._int(decl.bitsize, loc, "bit-field width") if decl.bitsize else None
             if bits is not None:
                 self._check_bits(decl, type_, bits, loc)
@@ -447,6 +494,47 @@ class Lowerer:
                 self.typedefs[name] = replace(typedef, platform=platform)
 
     # -- constant expressions --------------------------------------------------------
+    def _count(self, node: ast.Node, loc: Loc) -> int | ir.Count:
+        """An array length: a number, or (when it takes a sizeof) an ``ir.Count``."""
+        try:
+            return self._eval(node)[0]
+        except NotConstant as exc:
+            try:
+                count = self._count_expr(node, loc)
+            except NotConstant:
+                raise GeneratorError(
+                    loc, f"array size is not an integer constant ({exc})"
+                ) from None
+            return count
+
+    def _count_expr(self, node: ast.Node, loc: Loc) -> ir.Count:
+        """The expression tree of a length with a ``sizeof`` (computed per ABI by layout)."""
+        if isinstance(node, ast.UnaryOp) and node.op == "sizeof":
+            if not isinstance(node.expr, ast.Typename):
+                raise NotConstant("sizeof of an expression")
+            return ir.Count("sizeof", (self._type(node.expr.type, loc, None),))
+        try:
+            return ir.Count("int", self._eval(node))
+        except NotConstant:
+            pass
+        if isinstance(node, ast.Cast):
+            kind = _scalar_kind(self, self._type(node.to_type.type, loc_of(node), None))
+            if kind is None or kind not in INT_BITS:
+                raise NotConstant("cast to a non-integer type")
+            return ir.Count("cast", (*INT_BITS[kind], self._count_expr(node.expr, loc)))
+        if isinstance(node, ast.UnaryOp) and node.op in ("-", "+", "~", "!"):
+            return ir.Count("u" + node.op, (self._count_expr(node.expr, loc),))
+        if isinstance(node, ast.BinaryOp):
+            return ir.Count(
+                node.op, (self._count_expr(node.left, loc), self._count_expr(node.right, loc))
+            )
+        if isinstance(node, ast.TernaryOp):
+            parts = (node.cond, node.iftrue, node.iffalse)
+            return ir.Count("?:", tuple(self._count_expr(p, loc) for p in parts))
+        if isinstance(node, ast.ExprList) and node.exprs:
+            return self._count_expr(node.exprs[-1], loc)
+        raise NotConstant(type(node).__name__)
+
     def _int(self, node: ast.Node, loc: Loc, what: str) -> int:
         try:
             return self._eval(node)[0]
@@ -471,14 +559,7 @@ class Lowerer:
         if isinstance(node, ast.UnaryOp):
             if node.op == "sizeof":
                 raise NotConstant("sizeof depends on the ABI")
-            value, bits, signed = self._eval(node.expr)
-            bits, signed = max(bits, 32), signed if bits >= 32 else True
-            result = {"-": -value, "+": value, "~": ~value, "!": int(not value)}.get(node.op)
-            if result is None:
-                raise NotConstant(f"operator {node.op}")
-            if node.op == "!":
-                return result, 32, True
-            return _wrap(result, bits, signed), bits, signed
+            return _unary(node.op, self._eval(node.expr))
         if isinstance(node, ast.BinaryOp):
             return _binary(node.op, self._eval(node.left), self._eval(node.right))
         if isinstance(node, ast.TernaryOp):
@@ -559,13 +640,6 @@ class Lowerer:
             )  # fmt: skip
 
 
-def _with_parent(record: ir.Record, parent: str) -> ir.Record:
-    return ir.Record(
-        record.key, record.kind, record.loc, record.tag, record.fields, record.pack, parent,
-        record.comment,
-    )  # fmt: skip
-
-
 def _scalar_kind(lowerer: Lowerer, type_: ir.Type) -> str | None:
     """The integer kind behind a type (enums are 32-bit ints), or None."""
     while isinstance(type_, ir.Ref) and type_.kind == "typedef":
@@ -575,13 +649,6 @@ def _scalar_kind(lowerer: Lowerer, type_: ir.Type) -> str | None:
     if isinstance(type_, ir.Ref) and type_.kind == "enum":
         return "int32"
     return None
-
-
-def _wrap(value: int, bits: int, signed: bool) -> int:
-    value &= (1 << bits) - 1
-    if signed and value >> (bits - 1):
-        value -= 1 << bits
-    return value
 
 
 def _literal(ctype: str, text: str) -> tuple[int, int, bool]:
@@ -621,44 +688,6 @@ def _literal(ctype: str, text: str) -> tuple[int, int, bool]:
     if value >> 64:
         raise NotConstant(f"{text} does not fit in 64 bits")
     return value, 64, False
-
-
-def _binary(
-    op: str, left: tuple[int, int, bool], right: tuple[int, int, bool]
-) -> tuple[int, int, bool]:
-    a, abits, asigned = left
-    b, bbits, bsigned = right
-    if op in ("<<", ">>"):
-        bits, signed = max(abits, 32), asigned if abits >= 32 else True
-        result = a << b if op == "<<" else a >> b
-        return _wrap(result, bits, signed), bits, signed
-    # Usual arithmetic conversions: the wider type; unsigned wins a tie.
-    bits = max(abits, bbits, 32)
-    if abits == bbits:
-        signed = asigned and bsigned
-    else:
-        signed = asigned if abits > bbits else bsigned
-    if not signed:
-        a, b = a & ((1 << bits) - 1), b & ((1 << bits) - 1)
-    if op in ("==", "!=", "<", ">", "<=", ">=", "&&", "||"):
-        result = {
-            "==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b,
-            "&&": bool(a and b), "||": bool(a or b),
-        }[op]  # fmt: skip
-        return int(result), 32, True
-    if op in ("/", "%"):
-        if b == 0:
-            raise NotConstant("division by zero")
-        quotient = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
-        result = quotient if op == "/" else a - quotient * b
-    else:
-        operations = {
-            "+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b,
-        }  # fmt: skip
-        if op not in operations:
-            raise NotConstant(f"operator {op}")
-        result = operations[op]
-    return _wrap(result, bits, signed), bits, signed
 
 
 def size_checks(

@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -139,6 +139,8 @@ class Preprocessed:
     # what tells a declaration's comment, and its platform, from other lines.
     platforms: tuple[PlatformBranch, ...] = ()
     directive_lines: frozenset[tuple[str, int]] = frozenset()
+    # (file, line, col) of a '*' -> the width in bytes its __ptr32/__ptr64 gives it
+    pointer_sizes: Mapping[tuple[str, int, int], int] = field(default_factory=dict)
 
 
 def source_text(data: bytes) -> str:
@@ -442,7 +444,8 @@ def preprocess(
     body = header_out.getvalue()
     combined = _with_fallbacks(prelude_out.getvalue(), body) + body
 
-    text, annotations, annotation_only = _strip_annotations(combined, pp)
+    text, pointer_sizes = _declspecs(combined, pp)
+    text, annotations, annotation_only = _strip_annotations(text, pp)
     read = [f for f in pp.files_read if Path(f).is_file()]
     paths = {pp.name_of(f): f for f in reversed([str(header), *read])}
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
@@ -464,6 +467,7 @@ def preprocess(
         sources=sources,
         platforms=tuple(pp.platforms),
         directive_lines=frozenset(pp.directive_lines),
+        pointer_sizes=pointer_sizes,
     )
 
 
@@ -491,6 +495,199 @@ def _platform_test(test: str) -> str | None:
                 return platform
             return "wsl" if platform == "windows" else "windows"
     return None
+
+
+# __declspec(align(n)) arrives as this marker (see the prelude); __ptr32/__ptr64 as is.
+ALIGN_MARKER = "__d3dkmt_align"
+ALIGN_PRAGMA = "d3dkmt_align"
+_POINTER_WIDTHS = {"__ptr32": 4, "__ptr64": 8}
+_TOKEN = re.compile(
+    r"(?P<mark>^[ \t]*#[^\n]*)|(?P<id>[A-Za-z_]\w*)|(?P<num>\.?\d[\w.]*)"
+    r'|(?P<str>"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|(?P<nl>\n)|(?P<punct>\S)',
+    re.M,
+)
+_POINTER_QUALIFIERS = frozenset({"const", "volatile", "restrict", *_POINTER_WIDTHS})
+
+
+@dataclass(slots=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+    file: str  # as the last #line mark spells it
+    line: int
+    col: int
+
+    @property
+    def is_name(self) -> bool:
+        return self.text[:1].isalpha() or self.text[:1] == "_"
+
+
+def _declspecs(text: str, pp: _Preprocessor) -> tuple[str, dict[tuple[str, int, int], int]]:
+    """Read MSVC's ``__declspec(align(n))`` and ``__ptr32``/``__ptr64`` out of the text.
+
+    pycparser knows neither. A pointer's width goes to a side table keyed by its
+    ``*``. MSVC gives an alignment to the record when it is written on a struct
+    or union definition (``typedef struct DECLSPEC_ALIGN(16) _X {...} X;``,
+    ``DECLSPEC_ALIGN(8) struct {...};``), else to each declarator (a member, a
+    typedef): the first becomes ``#pragma d3dkmt_align(n)`` inside the body, a
+    member's ``_Alignas(n)``, a typedef's ``#pragma d3dkmt_align(n, declarators)``
+    before it. Columns and lines are kept (``#line`` after each inserted pragma).
+    """
+    if ALIGN_MARKER not in text and "__ptr" not in text:
+        return text, {}
+    tokens = _tokens(text)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
+    sizes: dict[tuple[str, int, int], int] = {}
+    for index, tok in enumerate(tokens):
+        if tok.text in _POINTER_WIDTHS:
+            edits.append((tok.start, tok.end, " " * (tok.end - tok.start)))
+            star = index - 1
+            while star >= 0 and tokens[star].text in _POINTER_QUALIFIERS:
+                star -= 1
+            if star >= 0 and tokens[star].text == "*":
+                where = tokens[star]
+                sizes[(pp.name_of(where.file), where.line, where.col)] = _POINTER_WIDTHS[tok.text]
+        elif tok.text == ALIGN_MARKER:
+            edits += _align_edits(tokens, index)
+    pieces: list[str] = []
+    pos = 0
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        pieces += [text[pos:start], replacement]
+        pos = max(pos, end)
+    pieces.append(text[pos:])
+    return "".join(pieces), sizes
+
+
+def _tokens(text: str) -> list[_Token]:
+    """C tokens with their source place; a directive line is one token."""
+    tokens: list[_Token] = []
+    file, line, line_start = PRELUDE_NAME, 1, 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "nl":
+            line, line_start = line + 1, match.end()
+            continue
+        col = match.start() - line_start + 1
+        tokens.append(_Token(match.group(0), match.start(), match.end(), file, line, col))
+        if kind == "mark":
+            mark = LINE_MARK.match(match.group(0).strip())
+            if mark:
+                file, line = mark.group(2), int(mark.group(1)) - 1
+    return tokens
+
+
+def _group_end(tokens: list[_Token], index: int) -> int:
+    """Index just past the balanced group opening at ``tokens[index]``."""
+    pairs = {"(": ")", "{": "}"}
+    opening, closing = tokens[index].text, pairs[tokens[index].text]
+    depth = 0
+    for end in range(index, len(tokens)):
+        if tokens[end].text == opening:
+            depth += 1
+        elif tokens[end].text == closing:
+            depth -= 1
+            if depth == 0:
+                return end + 1
+    return len(tokens)
+
+
+def _group_start(tokens: list[_Token], index: int) -> int:
+    """Index of the opening of the balanced group closing at ``tokens[index]``."""
+    pairs = {")": "(", "}": "{"}
+    closing, opening = tokens[index].text, pairs[tokens[index].text]
+    depth = 0
+    for start in range(index, -1, -1):
+        if tokens[start].text == closing:
+            depth += 1
+        elif tokens[start].text == opening:
+            depth -= 1
+            if depth == 0:
+                return start
+    return 0
+
+
+def _insertion(tokens: list[_Token], at: _Token, after: bool, pragma: str) -> tuple[int, int, str]:
+    """An edit putting ``#pragma`` on a line of its own before or after ``at``,
+    with a ``#line`` back to where the text goes on (columns kept)."""
+    pos = at.end if after else at.start
+    col = at.col + (at.end - at.start) if after else at.col
+    text = f'\n#pragma {pragma}\n#line {at.line} "{at.file}"\n' + " " * (col - 1)
+    return pos, pos, text
+
+
+def _skip_specs(tokens: list[_Token], index: int) -> int:
+    """Past any align markers and qualifiers from ``index`` on."""
+    while index < len(tokens) and tokens[index].text in ("const", "volatile", ALIGN_MARKER):
+        marker = tokens[index].text == ALIGN_MARKER
+        if marker and index + 1 < len(tokens) and tokens[index + 1].text == "(":
+            index = _group_end(tokens, index + 1)
+        else:
+            index += 1
+    return index
+
+
+def _definition_brace(tokens: list[_Token], index: int, args_end: int) -> int | None:
+    """The '{' of the struct/union definition a marker is written on, if any."""
+    keyword = _skip_specs(tokens, args_end)
+    if keyword >= len(tokens) or tokens[keyword].text not in ("struct", "union"):
+        # After the keyword? Step back over the markers written between.
+        keyword = index - 1
+        while keyword > 0 and tokens[keyword].text == ")":
+            opening = _group_start(tokens, keyword)
+            if tokens[opening - 1].text != ALIGN_MARKER:
+                return None
+            keyword = opening - 2
+        if keyword < 0 or tokens[keyword].text not in ("struct", "union"):
+            return None
+    brace = _skip_specs(tokens, keyword + 1)
+    if brace < len(tokens) and tokens[brace].is_name:
+        brace = _skip_specs(tokens, brace + 1)  # the tag
+    return brace if brace < len(tokens) and tokens[brace].text == "{" else None
+
+
+def _align_edits(tokens: list[_Token], index: int) -> list[tuple[int, int, str]]:
+    """The edits that carry one ``__declspec(align(n))`` marker to the parser."""
+    marker = tokens[index]
+    if index + 1 >= len(tokens) or tokens[index + 1].text != "(":
+        return []
+    args_end = _group_end(tokens, index + 1)
+    value = " ".join(t.text for t in tokens[index + 2 : args_end - 1])
+    span = tokens[args_end - 1].end - marker.start
+    blank = (marker.start, tokens[args_end - 1].end, " " * span)
+    # Where the declaration starts: after the ';', '{' or directive before it.
+    start = index - 1
+    while start >= 0:
+        text = tokens[start].text
+        if text in (")", "}"):
+            start = _group_start(tokens, start) - 1
+            continue
+        if text == "(":
+            return [blank]  # inside parentheses (a parameter, a cast): no layout
+        if text in (";", "{") or text.startswith("#") or text.lstrip().startswith("#"):
+            break
+        start -= 1
+    start += 1
+    # On a struct or union definition (the marker before the keyword or after
+    # it): the record's own alignment, as a pragma opening its body.
+    brace = _definition_brace(tokens, index, args_end)
+    if brace is not None:
+        return [blank, _insertion(tokens, tokens[brace], True, f"{ALIGN_PRAGMA}({value})")]
+    # Else each declarator's: a typedef's through a pragma before it, counting
+    # the declarators it applies to; anything else's as alignas.
+    end, commas, is_typedef = start, 0, False
+    while end < len(tokens) and tokens[end].text != ";":
+        text = tokens[end].text
+        if text in ("(", "{"):
+            end = _group_end(tokens, end)
+            continue
+        commas += text == ","
+        is_typedef |= text == "typedef"
+        end += 1
+    if not is_typedef:
+        return [(blank[0], blank[1], f"_Alignas({value})".ljust(span))]
+    pragma = f"{ALIGN_PRAGMA}({value}, {commas + 1})"
+    return [blank, _insertion(tokens, tokens[start], False, pragma)]
 
 
 def _strip_annotations(

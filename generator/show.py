@@ -84,7 +84,7 @@ class _Printer:
     def declaration(self, member: ir.Field) -> str:
         type_, dims = member.type, ""
         while isinstance(type_, ir.Array):
-            dims += f"[{type_.count}]"
+            dims += f"[{self.spelling.c_count(type_.count)}]"
             type_ = type_.elem
         text = f"{self.spelling.c_spelling(type_)} {member.name}{dims}"
         return f"{text}:{member.bits}" if member.bits is not None else text

@@ -107,7 +107,7 @@ class _Writer:
         if isinstance(type_, ir.Pointer):
             return self.canonical(type_.target) + "*"
         if isinstance(type_, ir.Array):
-            return f"{self.canonical(type_.elem)}[{type_.count}]"
+            return f"{self.canonical(type_.elem)}[{self.spelling.c_count(type_.count)}]"
         if isinstance(type_, ir.FuncType):
             params = [self.canonical(p.type) for p in type_.params]
             if type_.variadic:

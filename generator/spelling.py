@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import ir
+from .layout import ABIS, Layout, layouts
 from .preprocess import PRELUDE_NAME
 
 _CTYPES = {
@@ -54,6 +55,35 @@ class Spelling:
         self.public = module.record_names()
         self.enum_names = module.enum_names()
         self.names = Names(module)
+        self._layouts: dict[str, Layout] | None = None  # for lengths that take a sizeof
+
+    def count(self, array: ir.Array) -> str:
+        """An array's length as the module spells it: a number, or one per ABI."""
+        if isinstance(array.count, int):
+            return str(array.count)
+        if self._layouts is None:
+            self._layouts = dict(layouts(self.module))
+        counts = {abi: self._layouts[abi].count(array) for abi in ABIS}
+        if counts["x64"] == counts["x86"]:
+            return str(counts["x64"])
+        return f'({counts["x64"]} if _ABI == "x64" else {counts["x86"]})'
+
+    def c_count(self, count: int | ir.Count) -> str:
+        """An array's length as C writes it (``4``, ``sizeof(HANDLE) * 2``)."""
+        if isinstance(count, int):
+            return str(count)
+        if count.op == "int":
+            return str(count.args[0])
+        if count.op == "sizeof":
+            return f"sizeof({self.c_spelling(count.args[0])})"  # type: ignore[arg-type]
+        parts = [self.c_count(a) for a in count.args if isinstance(a, int | ir.Count)]
+        if count.op == "cast":
+            return parts[-1]
+        if count.op == "?:":
+            return f"({parts[0]} ? {parts[1]} : {parts[2]})"
+        if count.op.startswith("u"):
+            return f"{count.op[1:]}{parts[0]}"
+        return f"{parts[0]} {count.op} {parts[1]}"
 
     def record_c_name(self, key: str) -> str:
         """The name C gives a record (its typedef or tag; the key of an anonymous one)."""
@@ -86,14 +116,14 @@ class Spelling:
         if isinstance(type_, ir.Void):
             return "None"
         if isinstance(type_, ir.Pointer):
-            target = self.module.resolve(type_.target)
-            if isinstance(target, ir.Void):
-                return "c_void_p"
-            if isinstance(target, ir.FuncType):
-                return self.ctype(target)
-            return f"POINTER({self.ctype(type_.target)})"
+            native = self._native_pointer(type_)
+            if type_.size is None:
+                return native
+            # __ptr32/__ptr64: a pointer on the ABI whose width it has, else an integer.
+            abi = "x64" if type_.size == 8 else "x86"
+            return f'({native} if _ABI == "{abi}" else c_uint{type_.size * 8})'
         if isinstance(type_, ir.Array):
-            return f"({self.ctype(type_.elem)} * {type_.count})"
+            return f"({self.ctype(type_.elem)} * {self.count(type_)})"
         if isinstance(type_, ir.FuncType):
             args = ", ".join(self.ctype(p.type) for p in type_.params)
             return f"_FUNCTYPE({self.ctype(type_.ret)}{', ' if args else ''}{args})"
@@ -105,9 +135,19 @@ class Spelling:
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
             return "c_int32"  # the typedef's name is the IntEnum class
-        if emitted(typedef.loc):
+        if emitted(typedef.loc) and not _holds_record_array(self.module, resolved):
             return self.names.of(type_.name)
+        # An array-of-records alias needs the records complete: other declarations
+        # spell it out, so that they need not wait for it.
         return self.ctype(typedef.type)
+
+    def _native_pointer(self, type_: ir.Pointer) -> str:
+        target = self.module.resolve(type_.target)
+        if isinstance(target, ir.Void):
+            return "c_void_p"
+        if isinstance(target, ir.FuncType):
+            return self.ctype(target)
+        return f"POINTER({self.ctype(type_.target)})"
 
     def c_spelling(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
@@ -115,9 +155,10 @@ class Spelling:
         if isinstance(type_, ir.Void):
             return "void"
         if isinstance(type_, ir.Pointer):
-            return self.c_spelling(type_.target) + "*"
+            width = {4: " __ptr32", 8: " __ptr64"}.get(type_.size or 0, "")
+            return self.c_spelling(type_.target) + "*" + width
         if isinstance(type_, ir.Array):
-            return f"{self.c_spelling(type_.elem)}[{type_.count}]"
+            return f"{self.c_spelling(type_.elem)}[{self.c_count(type_.count)}]"
         if isinstance(type_, ir.FuncType):
             return "function"
         if type_.kind == "record":
@@ -449,3 +490,12 @@ class Names:
 
 def _is_anonymous(field: ir.Field, key: str) -> bool:
     return field.name is None and isinstance(field.type, ir.Ref) and field.type.name == key
+
+
+def _holds_record_array(module: ir.Module, type_: ir.Type) -> bool:
+    """An array (of arrays) of records, by value."""
+    if not isinstance(type_, ir.Array):
+        return False
+    while isinstance(type_, ir.Array):
+        type_ = module.resolve(type_.elem)
+    return isinstance(type_, ir.Ref) and type_.kind == "record"

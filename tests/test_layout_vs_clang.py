@@ -15,6 +15,7 @@ from clang_oracle import clang_layout
 from conftest import load_module
 
 from generator.pipeline import Options, build
+from generator.spelling import Names
 
 CASES = Path(__file__).resolve().parent / "layout_cases"
 HOST_ABI = "x64" if ctypes.sizeof(ctypes.c_void_p) == 8 else "x86"
@@ -30,6 +31,8 @@ def _build(header: Path, tmp_path: Path):  # noqa: ANN202
 def _compare(header: Path, tmp_path: Path) -> None:
     result, module = _build(header, tmp_path)
     ours = result.layout_json()["records"]
+    names = Names(result.module)
+    keys = {name: key for key, name in result.module.record_names().items()}
     problems: list[str] = []
     for abi in ("x64", "x86"):
         theirs = clang_layout(header, abi=abi)
@@ -44,17 +47,19 @@ def _compare(header: Path, tmp_path: Path) -> None:
                 problems.append(f"{abi} {name}: ours {mine} != clang {expected}")
             if abi != HOST_ABI or name not in ours:
                 continue
-            cls = getattr(module, name)
+            key = keys[name]
+            cls = getattr(module, names.of(name))
             if ctypes.sizeof(cls) != expected["size"]:
                 problems.append(f"ctypes {name}: size {ctypes.sizeof(cls)} != {expected['size']}")
             if ctypes.alignment(cls) != expected["align"]:
                 problems.append(f"ctypes {name}: align {ctypes.alignment(cls)}")
             for path, place in expected["fields"].items():
-                actual = module._place(cls, path)
+                py_path = names.path(key, path)  # the C name may be renamed (class -> class_)
+                actual = module._place(cls, py_path)
                 want = place.get("offset", (place.get("bit_offset"), place.get("bit_size")))
                 if actual != want:
                     problems.append(f"ctypes {name}.{path}: {actual} != clang {want}")
-                if "bit_size" in place and not _writes_its_bits(cls, path, place):
+                if "bit_size" in place and not _writes_its_bits(cls, py_path, place):
                     problems.append(f"ctypes {name}.{path}: writing it sets other bits")
     assert not problems, "\n".join(problems[:40])
 

@@ -86,7 +86,7 @@
 #define DECLSPEC_IMPORT
 #define DECLSPEC_NOINLINE
 #define DECLSPEC_DEPRECATED
-#define DECLSPEC_ALIGN(n) _Alignas(n)
+#define DECLSPEC_ALIGN(n) __declspec(align(n))
 #define DECLSPEC_NORETURN
 #define DECLSPEC_SELECTANY
 #define DECLSPEC_NOTHROW
@@ -97,10 +97,12 @@
 #define __int16 short
 #define __int32 int
 #define __int64 long long
-/* __declspec(align(n)) on a member is alignas(n); the others have no bearing on
- * layout. (clang, reading this prelude for the tests, knows __declspec itself.) */
+/* __declspec(align(n)) becomes a marker the preprocess stage reads (on a record,
+ * a typedef or a member: MSVC's rules differ from alignas'); the others have no
+ * bearing on layout. (clang, reading this prelude for the tests, knows __declspec,
+ * __ptr32 and __ptr64 itself.) */
 #define __declspec(spec) __d3dkmt_declspec_##spec
-#define __d3dkmt_declspec_align(n) _Alignas(n)
+#define __d3dkmt_declspec_align(n) __d3dkmt_align(n)
 #define __d3dkmt_declspec_deprecated(...)
 #define __d3dkmt_declspec_dllimport
 #define __d3dkmt_declspec_dllexport
@@ -112,18 +114,22 @@
 #define __d3dkmt_declspec_restrict
 #define __d3dkmt_declspec_noalias
 #define __d3dkmt_declspec_uuid(...)
+/* __ptr32 and __ptr64 stay: the preprocess stage records them beside their '*'. */
+#define __sptr
+#define __uptr
 #endif
 #define alignas(n) _Alignas(n)
 #define __forceinline
 #define FORCEINLINE
 #define __inline
 #define _W64
-#define __ptr64
-#define __ptr32
 #define __unaligned
 #define UNALIGNED
-#define POINTER_64
-#define POINTER_32
+/* basetsd.h: pointers of a fixed width, whatever the ABI. */
+#define POINTER_64 __ptr64
+#define POINTER_32 __ptr32
+#define POINTER_SIGNED __sptr
+#define POINTER_UNSIGNED __uptr
 #define IN
 #define OUT
 #define OPTIONAL

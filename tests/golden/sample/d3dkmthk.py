@@ -12,6 +12,7 @@
 
 import ctypes
 import enum
+import gc
 import re
 import sys
 from ctypes import (
@@ -313,15 +314,41 @@ def _aligned(align, _cache={}):  # noqa: B006 - one type per alignment, on purpo
     """A type aligned to ``align``, for zero-length arrays that align what follows.
 
     Python 3.13 and later honour ``_align_``; before that, a host type that happens
-    to have this alignment (long double: 16 on x86-64 Linux) stands in.
+    to have this alignment (long double: 16 on x86-64 Linux) stands in, else a
+    byte array given the alignment by ``_align_class``.
     """
     if align not in _cache:
         stand_in = [t for t in (ctypes.c_longdouble,) if ctypes.alignment(t) == align]
-        if sys.version_info < (3, 13) and stand_in:
+        if sys.version_info >= (3, 13):
+            _cache[align] = type(f"_Aligned{align}", (Structure,), {"_align_": align, "_fields_": []})
+        elif stand_in:
             _cache[align] = stand_in[0]
         else:
-            _cache[align] = type(f"_Aligned{align}", (Structure,), {"_align_": align, "_fields_": []})
+            fields = [("_bytes", ctypes.c_uint8 * align)]
+            _cache[align] = _align_class(type(f"_Aligned{align}", (Structure,), {"_fields_": fields}), align)
     return _cache[align]
+
+
+def _align_class(cls, align):
+    """Give a record class the alignment MSVC gives it, on Python before 3.13.
+
+    Those have no ``_align_``, and nothing else aligns a class past its members
+    (or past ``_pack_``). CPython 3.10-3.12 keep a ctypes type's size and alignment
+    as two Py_ssize_t right after the dict part of its StgDict: the alignment is
+    written there, and only when both read back as ctypes reports them (else the
+    class is left alone, and check_layout() says so). Sizes need no change: the
+    classes carry MSVC's tail padding themselves.
+    """
+    if sys.version_info >= (3, 13) or ctypes.alignment(cls) >= align:
+        return cls
+    stgdicts = [d for d in gc.get_referents(cls.__dict__) if type(d).__name__ == "StgDict"]
+    if len(stgdicts) == 1:
+        base = id(stgdicts[0]) + dict.__basicsize__
+        size = ctypes.c_ssize_t.from_address(base)
+        current = ctypes.c_ssize_t.from_address(base + ctypes.sizeof(ctypes.c_ssize_t))
+        if size.value == ctypes.sizeof(cls) and current.value == ctypes.alignment(cls):
+            current.value = align
+    return cls
 
 
 def _callback(name, restype, *argtypes, doc):
