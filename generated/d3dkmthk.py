@@ -411,7 +411,7 @@ class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
         D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY (2):
         D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT (3):
 
-    Declared at: d3dkmthk.h:32
+    Declared in: d3dkmthk.h
     """
 
     D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1
@@ -442,7 +442,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
         SystemUseOnly (UINT : 1):
             Bit 31.
 
-    Declared at: d3dkmthk.h:44
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -477,7 +477,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
             Bit 31.
         Value (UINT):
 
-    Declared at: d3dkmthk.h:42
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -514,7 +514,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
             Bit 31.
         Value (UINT):
 
-    Declared at: d3dkmthk.h:39
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -527,7 +527,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
     def validate(self):
         """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
-        # reserved member Reserved at d3dkmthk.h:47
+        # reserved member Reserved in d3dkmthk.h
         if self.Reserved != 0:
             errors.append(("D3DKMT_DESTROYALLOCATIONFLAGS", "Reserved", "is reserved and must be zero"))
         if errors:
@@ -578,7 +578,7 @@ class D3DKMT_DESTROYALLOCATION(_Structure):
             AllocationCount member is ignored by the OpenGL runtime.
 
     Reference: https://learn.microsoft.com/windows-hardware/drivers/ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation
-    Declared at: d3dkmthk.h:54
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -640,7 +640,7 @@ class D3DKMT_DESTROYALLOCATION2(_Structure):
         Flags (D3DKMT_DESTROYALLOCATIONFLAGS):
             [in] how to destroy them
 
-    Declared at: d3dkmthk.h:62
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -648,14 +648,14 @@ class D3DKMT_DESTROYALLOCATION2(_Structure):
     def validate(self):
         """Raise ValidationError naming every rule of this record that does not hold."""
         errors = []
-        # SAL _Field_size_(AllocationCount) at d3dkmthk.h:66
+        # SAL _Field_size_(AllocationCount) in d3dkmthk.h
         if self.AllocationCount > 0 and (not self.phAllocationList):
             errors.append((
                 "D3DKMT_DESTROYALLOCATION2",
                 "phAllocationList",
                 "must not be NULL when AllocationCount > 0",
             ))
-        # reserved member Reserved at d3dkmthk.h:47
+        # reserved member Reserved in d3dkmthk.h
         if self.Flags.Reserved != 0:
             errors.append(("D3DKMT_DESTROYALLOCATION2", "Flags.Reserved", "is reserved and must be zero"))
         if errors:
@@ -699,7 +699,7 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
         LastUseFence (ULONGLONG):
             [out] fence of its last use
 
-    Declared at: d3dkmthk.h:71
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"
@@ -742,7 +742,7 @@ PFND3DKMT_DESTROYALLOCATION = _callback(
     Returns:
         NTSTATUS
 
-    Declared at: d3dkmthk.h:79
+    Declared in: d3dkmthk.h
     """,
 )
 
@@ -762,7 +762,7 @@ D3DKMTDestroyAllocation = _Function(
     Returns:
         NTSTATUS
 
-    Declared at: d3dkmthk.h:81
+    Declared in: d3dkmthk.h
     """,
 )
 
@@ -780,7 +780,7 @@ D3DKMTDestroyAllocation2 = _Function(
     Returns:
         NTSTATUS
 
-    Declared at: d3dkmthk.h:82
+    Declared in: d3dkmthk.h
     """,
 )
 

@@ -216,7 +216,7 @@ class _Deriver:
                     holder,
                     f"bool(self.{holder})",
                     f"must not be NULL: it holds the size of {slot.path}",
-                    f"SAL {text} at {loc.file}:{loc.line}",
+                    f"SAL {text} in {loc.file}",
                     loc,
                 )
             return _derived(
@@ -225,7 +225,7 @@ class _Deriver:
                 slot.py,
                 f"{count} <= 0 or bool(self.{slot.py})",
                 f"must not be NULL when {count_c} > 0",
-                f"SAL {text} at {loc.file}:{loc.line}",
+                f"SAL {text} in {loc.file}",
                 loc,
             )
         return None
@@ -380,7 +380,7 @@ class _Deriver:
                     if re.search(r"\breserved\b", sentence, re.I):
                         return f"{sentence} ({slot.page.file}:{doc.loc.line})"
         loc = slot.field.loc
-        return f"reserved member {slot.field.name} at {loc.file}:{loc.line}"
+        return f"reserved member {slot.field.name} in {loc.file}"
 
     def enum_rules(self, record: str, slot: _Slot) -> list[Rule]:
         member = slot.field
@@ -418,7 +418,7 @@ class _Deriver:
                 slot.py,
                 condition,
                 message,
-                f"{slot.path} is declared {name} at {loc.file}:{loc.line}",
+                f"{slot.path} is declared {name} in {loc.file}",
                 loc,
             )
         ]

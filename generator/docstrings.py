@@ -122,7 +122,7 @@ class Docstrings:
         tail = []
         if page:
             tail.append(f"Reference: {page.url}")
-        tail.append(f"Declared at: {record.loc.file}:{record.loc.line}")
+        tail.append(f"Declared in: {record.loc.file}")
         tail.append(names.renamed(name, self.spelling.record_name(key)))
         parts.append("\n".join(filter(None, tail)))
         return "\n\n".join(parts), tuple(member_docs)
@@ -220,7 +220,7 @@ class Docstrings:
         if lines:
             parts.append("Members:\n" + "\n".join(lines))
         tail = [f"Reference: {page.url}"] if page else []
-        tail.append(f"Declared at: {enum.loc.file}:{enum.loc.line}")
+        tail.append(f"Declared in: {enum.loc.file}")
         tail.append(names.renamed(shown, names.of(name)))
         parts.append("\n".join(filter(None, tail)))
         return "\n\n".join(parts)
@@ -329,7 +329,7 @@ class Docstrings:
             + ("\n" + wrap_text(returns, DOC_WIDTH - 8, indent="        ") if returns else "")
         )
         tail = [f"Reference: {page.url}"] if page else []
-        tail.append(f"Declared at: {loc.file}:{loc.line}")
+        tail.append(f"Declared in: {loc.file}")
         tail.append(self.spelling.names.renamed(name, self.spelling.names.of(name)))
         parts.append("\n".join(filter(None, tail)))
         return tuple(names), "\n\n".join(parts)
@@ -342,8 +342,7 @@ def _platform_note(platform: ir.Platform, shown: str) -> str:
     """Which platform the header declares this for, and how it says so."""
     label = _PLATFORM_NAMES.get(platform.name, f"{platform.name} only")
     if platform.reason.startswith("#"):
-        where = f"{platform.loc.file}:{platform.loc.line}"
-        return f"Platform: {label}; declared under ``{platform.reason}`` ({where})."
+        return f"Platform: {label}; declared under ``{platform.reason}`` in {platform.loc.file}."
     if platform.reason == shown:
         return f"Platform: {label}, as the header's comment above says."
     return f'Platform: {label}; the header\'s comment says: "{platform.reason}".'

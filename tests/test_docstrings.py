@@ -260,7 +260,7 @@ def test_functions_say_which_platform_declares_them(tmp_path: Path) -> None:
     wsl = module.D3DKMTWslOnly.__doc__
     assert wsl.startswith("Used in WSL to close something\n")  # its comment, as its text
     assert "Platform: WSL only (not Windows)" in wsl
-    assert "Platform: Windows only; declared under ``#ifdef _WIN32`` (d3dkmthk.h:40)." in (
+    assert "Platform: Windows only; declared under ``#ifdef _WIN32`` in d3dkmthk.h." in (
         " ".join(module.D3DKMTWindowsOnly.__doc__.split())
     )
     assert "Platform" not in module.D3DKMTEverywhere.__doc__

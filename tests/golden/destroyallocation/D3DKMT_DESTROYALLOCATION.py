@@ -27,7 +27,7 @@ class D3DKMT_DESTROYALLOCATION(_Structure):
             AllocationCount member is ignored by the OpenGL runtime.
 
     Reference: https://learn.microsoft.com/windows-hardware/drivers/ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation
-    Declared at: d3dkmthk.h:54
+    Declared in: d3dkmthk.h
     """
 
     _layout_ = "ms"

@@ -42,7 +42,7 @@ class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
         D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY (2):
         D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT (3):
 
-    Declared at: d3dkmthk.h:32
+    Declared in: d3dkmthk.h
     """
 
     D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1
@@ -66,7 +66,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
         SystemUseOnly (UINT : 1):
             Bit 31.
 
-    Declared at: d3dkmthk.h:44
+    Declared in: d3dkmthk.h
     """
 
     AssumeNotInUse: int
@@ -93,7 +93,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
             Bit 31.
         Value (UINT):
 
-    Declared at: d3dkmthk.h:42
+    Declared in: d3dkmthk.h
     """
 
     AssumeNotInUse: int
@@ -121,7 +121,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
             Bit 31.
         Value (UINT):
 
-    Declared at: d3dkmthk.h:39
+    Declared in: d3dkmthk.h
     """
 
     AssumeNotInUse: int
@@ -164,7 +164,7 @@ class D3DKMT_DESTROYALLOCATION(Structure):
             AllocationCount member is ignored by the OpenGL runtime.
 
     Reference: https://learn.microsoft.com/windows-hardware/drivers/ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation
-    Declared at: d3dkmthk.h:54
+    Declared in: d3dkmthk.h
     """
 
     hDevice: int
@@ -192,7 +192,7 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
         Flags (D3DKMT_DESTROYALLOCATIONFLAGS):
             [in] how to destroy them
 
-    Declared at: d3dkmthk.h:62
+    Declared in: d3dkmthk.h
     """
 
     hDevice: int
@@ -220,7 +220,7 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
         LastUseFence (ULONGLONG):
             [out] fence of its last use
 
-    Declared at: d3dkmthk.h:71
+    Declared in: d3dkmthk.h
     """
 
     hDevice: int
@@ -250,7 +250,7 @@ def D3DKMTDestroyAllocation(pData: Any) -> int:
     Returns:
         NTSTATUS
 
-    Declared at: d3dkmthk.h:81
+    Declared in: d3dkmthk.h
     """
 
 def D3DKMTDestroyAllocation2(pData: Any) -> int:
@@ -263,5 +263,5 @@ def D3DKMTDestroyAllocation2(pData: Any) -> int:
     Returns:
         NTSTATUS
 
-    Declared at: d3dkmthk.h:82
+    Declared in: d3dkmthk.h
     """
