@@ -13,6 +13,7 @@
 import ctypes
 import enum
 import gc
+import os
 import re
 import sys
 from ctypes import (
@@ -40,6 +41,59 @@ class ValidationError(ValueError):
         self.errors = list(errors)
         lines = [f"{record}.{member}: {message}" for record, member, message in self.errors]
         super().__init__("\n".join(lines))
+
+
+_MAX_ELEMENTS = 1 << 16  # a count beyond this is checked as far as this
+
+
+def _elements(pointer, count, record, name):
+    """The broken rules of each record in the array ``pointer`` points to, named by
+    index (``pAllocationInfo[2].hAllocation``); nothing for NULL or no count.
+
+    The array is copied first by a read the system checks (a bad address is an
+    error there, not a crash), so any pointer value gives at most a ValidationError.
+    """
+    if not pointer or not isinstance(count, int) or count <= 0:
+        return []
+    element = pointer._type_
+    count = min(count, _MAX_ELEMENTS)
+    address = ctypes.cast(pointer, c_void_p).value
+    data = _read_memory(address, ctypes.sizeof(element) * count)
+    if data is None:
+        return [(record, name, f"points to {count} records that cannot be read")]
+    found = []
+    for index in range(count):
+        try:
+            element.from_buffer_copy(data, index * ctypes.sizeof(element)).validate()
+        except ValidationError as error:
+            for _, member, message in error.errors:
+                found.append((record, f"{name}[{index}].{member}", message))
+    return found
+
+
+def _read_memory(address, size):
+    """``size`` bytes at ``address`` of this process, or None where they cannot be
+    read (or this system offers no checked read: then nothing is read at all)."""
+    buffer = ctypes.create_string_buffer(size)
+    if _IS_WINDOWS:
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        done = ctypes.c_size_t()
+        process = ctypes.c_void_p(kernel32.GetCurrentProcess())
+        where, length = ctypes.c_void_p(address), ctypes.c_size_t(size)
+        ok = kernel32.ReadProcessMemory(process, where, buffer, length, ctypes.byref(done))
+        return buffer.raw if ok and done.value == size else None
+    read = getattr(ctypes.CDLL(None, use_errno=True), "process_vm_readv", None)
+    if read is None:
+        return None
+
+    class _IoVec(Structure):
+        _fields_ = [("base", c_void_p), ("size", ctypes.c_size_t)]
+
+    local = _IoVec(ctypes.cast(buffer, c_void_p), size)
+    remote = _IoVec(address, size)
+    read.restype = ctypes.c_ssize_t
+    done = read(os.getpid(), ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    return buffer.raw if done == size else None
 
 
 class _BitField:

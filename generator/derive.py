@@ -230,6 +230,33 @@ class _Deriver:
             )
         return None
 
+    def element_checks(
+        self, key: str, rules: Mapping[str, Sequence[Rule]]
+    ) -> list[tuple[str, str]]:
+        """(pointer, count) pairs of a record whose SAL sizes a pointer to records
+        that have rules of their own: ``validate()`` checks each of those too."""
+        slots = self.slots(key)
+        by_path = {s.path: s for s in slots}
+        found = []
+        for slot in slots:
+            target = self.module.resolve(slot.field.type)
+            if not slot.sal_ok or not isinstance(target, ir.Pointer):
+                continue
+            element = self.module.resolve(target.target)
+            if not (isinstance(element, ir.Ref) and element.kind == "record"):
+                continue
+            if not rules.get(self.public.get(element.name, "")):
+                continue
+            for text in slot.field.annotations:
+                call = _SAL_CALL.match(text)
+                if not call or not _SAL_SIZE.fullmatch(call.group(1)) or "_bytes" in text:
+                    continue  # a size in bytes does not count records
+                count = self.count_expression(_split_args(call.group(2))[0], slot.scope, by_path)
+                if count is not None:
+                    found.append((slot.py, count))
+                    break
+        return found
+
     def size_pointer(self, text: str, scope: str, by_path: Mapping[str, _Slot]) -> str | None:
         """The path of the pointer member a ``*name`` count reads, or None."""
         name = text.strip()
@@ -519,6 +546,22 @@ def derive_rules(
         if rules:
             result[name] = tuple(rules)
     return result
+
+
+def element_checks(
+    module: ir.Module, docs: DocIndex, rules: Mapping[str, Sequence[Rule]]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per record (public name), the arrays of records ``validate()`` checks element by
+    element: a pointer SAL sizes by a count (``_Field_size_(NumAllocations)``) to a
+    record that has rules. Each pair is (pointer path, count expression), in Python."""
+    deriver = _Deriver(module, docs)
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    for key, name in deriver.public.items():
+        if module.records[key].fields is not None and name not in found:
+            checks = deriver.element_checks(key, rules)
+            if checks:
+                found[name] = tuple(checks)
+    return found
 
 
 def merge_rules(

@@ -18,7 +18,14 @@ from pathlib import Path
 from . import __version__, ir
 from .cache import Cache, current_digest
 from .cache import key as cache_key
-from .derive import derive_rules, merge_rules, requirement_stubs, rules_report, rules_summary
+from .derive import (
+    derive_rules,
+    element_checks,
+    merge_rules,
+    requirement_stubs,
+    rules_report,
+    rules_summary,
+)
 from .docs import DocIndex, DocPage, load_docs
 from .errors import Diagnostics, GeneratorError, Loc
 from .inputs import file_digest, folder_digest, shipped_rules_path
@@ -209,8 +216,9 @@ def _build(options: Options, pages: _PageReader) -> Result:
         + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
         + tuple(("rules", Path(f).name, file_digest(Path(f))) for f in rule_files),
     )
+    elements = element_checks(module, docs, rules)
     text, stub, report = render_module(
-        module, engines, docs, rules, stubs, _banner(module, options, provenance)
+        module, engines, docs, rules, stubs, _banner(module, options, provenance), elements
     )
     report["rules"] = rules_report(rules, stubs, skipped)
     return Result(

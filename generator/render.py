@@ -98,6 +98,7 @@ class _Builder:
         self.coverage = Coverage()
         self.docstrings = Docstrings(module, layouts, docs, self.spelling, self.coverage)
         self.classes = RecordClasses(module, layouts, self.spelling)
+        self.elements: Mapping[str, Sequence[tuple[str, str]]] = {}
 
     # -- one view per declaration ------------------------------------------------------
     def record_view(self, key: str) -> RecordView:
@@ -125,6 +126,7 @@ class _Builder:
             fields=body.fields,
             bitfields=body.bitfields,
             rules=rule_views(self.rules.get(c_name, ())),
+            elements=tuple(self.elements.get(c_name, ())),
             enum_fields=body.enum_fields,
             tag_alias=self._tag_alias(key),
             layout=self._layout(key) if key in self.public else None,
@@ -335,9 +337,14 @@ def render_module(
     rules: Mapping[str, Sequence[Rule]],
     stubs: Mapping[str, Sequence[str]],
     banner: tuple[str, ...],
+    elements: Mapping[str, Sequence[tuple[str, str]]] = {},  # noqa: B006 - never mutated
 ) -> tuple[str, str, dict]:
-    """The generated module, its .pyi stub, and the documentation report."""
+    """The generated module, its .pyi stub, and the documentation report.
+
+    ``elements`` are the arrays of records each record's ``validate()`` also checks.
+    """
     builder = _Builder(module, layouts, docs, rules, stubs)
+    builder.elements = elements
     view = builder.build(banner)
     env = _environment()
     text = env.get_template("module.py.jinja").render(m=view)

@@ -72,6 +72,8 @@ class RecordView:
     enum_fields: tuple[tuple[str, str], ...] = ()
     tag_alias: str | None = None  # the C tag, where it names the record too
     layout: LayoutView | None = None  # MSVC's layout, for check_layout()
+    # Arrays of records validate() checks element by element: (pointer, count)
+    elements: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

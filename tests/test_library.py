@@ -129,3 +129,20 @@ def _class_docstring(text: str, name: str) -> set[str]:
     first = text.index('"""', start)
     end = text.index('"""', first + 3)
     return set(text[first : end + 3].splitlines())
+
+
+def test_validate_checks_each_record_an_array_pointer_counts(libdxg) -> None:  # noqa: ANN001
+    _, k = libdxg
+    infos = (k.D3DDDI_ALLOCATIONINFO * 3)()
+    infos[2].Flags.Reserved = 1  # a reserved bit set in the third element only
+    pointer = ctypes.cast(infos, ctypes.POINTER(k.D3DDDI_ALLOCATIONINFO))
+    create = k.D3DKMT_CREATEALLOCATION(hDevice=1, NumAllocations=3, pAllocationInfo=pointer)
+    with pytest.raises(k.ValidationError) as caught:
+        create.validate()
+    members = [member for _, member, _ in caught.value.errors]
+    assert "pAllocationInfo[2].Flags.Reserved" in members
+    assert not [m for m in members if m.startswith(("pAllocationInfo[0]", "pAllocationInfo[1]"))]
+    create.NumAllocations = 2  # the count says how many elements there are
+    with pytest.raises(k.ValidationError) as caught:
+        create.validate()
+    assert not [m for _, m, _ in caught.value.errors if m.startswith("pAllocationInfo[")]
