@@ -23,8 +23,20 @@ from .docstrings import Coverage, Docstrings
 from .layout import Layout
 from .rules import Rule
 from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, templates_dir
-from .views import AliasView, EnumView, FunctionView, ModuleView, RecordView
+from .views import (
+    AliasView,
+    EnumView,
+    FieldView,
+    FunctionView,
+    ModuleView,
+    RecordView,
+    StubMember,
+    StubParam,
+    StubSignature,
+)
 
+# Names of typeshed's ctypes stub the generated stub imports besides the CTYPES_NAMES.
+_STUB_CTYPES = frozenset({"Array", "_CFunctionType", "_CVoidConstPLike"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -95,6 +107,7 @@ class _Builder:
             return RecordView(name, base, doc, None, (), (), (), (), opaque=True)
         body = self.classes.body(key)
         doc, members = self.docstrings.record_doc(key, c_name)
+        positional, keyword = _init_params(members, body.fields)
         return RecordView(
             name=name,
             base=base,
@@ -107,6 +120,8 @@ class _Builder:
             fields=body.fields,
             bitfields=body.bitfields,
             rules=rule_views(self.rules.get(c_name, ())),
+            init_positional=positional,
+            init_keyword=keyword,
         )
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
@@ -123,6 +138,22 @@ class _Builder:
             argtypes=tuple(self.spelling.ctype(p.type) for p in function.params),
             argnames=names,
             doc=doc,
+            stub=self.signature(names, function.ret, function.params),
+        )
+
+    def signature(
+        self, names: Sequence[str], ret: ir.Type, params: Sequence[ir.Param]
+    ) -> StubSignature:
+        """How the stub types a call through ctypes, and a Python function behind a callback."""
+        spelling = self.spelling
+        return StubSignature(
+            params=tuple(
+                StubParam(name, spelling.stub_arg(p.type))
+                for name, p in zip(names, params, strict=True)
+            ),
+            returns=spelling.stub_return(ret),
+            receives=tuple(spelling.stub_read(p.type) for p in params),
+            gives="None" if isinstance(ret, ir.Void) else spelling.stub_write(ret),
         )
 
     # -- the whole module --------------------------------------------------------------
@@ -157,7 +188,7 @@ class _Builder:
             if isinstance(target, ir.Ref) and target.kind == "enum":
                 if self.spelling.enum_name(target.name) == name:
                     continue
-                view.aliases.append(AliasView(name, "c_int32"))
+                view.aliases.append(AliasView(name, "c_int32", stub="c_int32"))
                 continue
             expr = self.spelling.ctype(target)
             func = self.module.resolve(target)
@@ -168,16 +199,17 @@ class _Builder:
                     self.spelling.ctype(t) for t in (func.ret, *(p.type for p in func.params))
                 )
                 doc = self.docstrings.callback_doc(td, func)
-                view.aliases.append(AliasView(name, signature, doc))
+                c_names = [p.name or f"arg{i}" for i, p in enumerate(func.params)]
+                stub = self.signature(self.names.parameters(c_names), func.ret, func.params)
+                view.aliases.append(AliasView(name, signature, doc, signature=stub))
                 continue
             target_list = view.late_aliases if _has_record_array(module, target) else view.aliases
-            target_list.append(AliasView(name, expr))
+            target_list.append(AliasView(name, expr, stub=self.spelling.stub_ctype(target)))
         for key in records:
             tag = module.records[key].tag
             if tag and tag != self.spelling.record_c_name(key) and tag not in module.typedefs:
-                view.late_aliases.append(
-                    AliasView(self.names.of(tag), self.spelling.record_name(key))
-                )
+                record_name = self.spelling.record_name(key)
+                view.late_aliases.append(AliasView(self.names.of(tag), record_name, stub=record_name))
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))
@@ -188,7 +220,7 @@ class _Builder:
             view.size_checks.append((self.spelling.py_name(check.type), check.abi, check.size,
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
-        view.stub_imports = _isort({*view.imports, "Array"})
+        view.stub_imports = _stub_imports(view)
         names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
         for enum in view.enums:
             names.append(enum.name)
@@ -248,6 +280,36 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
     used |= {"c_void_p", "Structure"}  # the runtime helpers use them
     return _isort(used & CTYPES_NAMES)  # a C name "c_foo" is the module's, not ctypes'.
+
+
+def _stub_imports(view: ModuleView) -> list[str]:
+    """The names the stub takes from ctypes: the record bases, and what its types name."""
+    texts = [m.py_type.field for r in view.records for m in r.members]
+    texts += [a.stub or "_CFunctionType" for a in view.aliases + view.late_aliases]  # a base
+    for signature in [a.signature for a in view.aliases] + [f.stub for f in view.functions]:
+        if signature is not None:
+            texts += [p.type for p in signature.params]
+            texts += [signature.returns, *signature.receives, signature.gives]
+    used = set(re.findall(r"\b(?:c_\w+|Array|_CFunctionType|_CVoidConstPLike)\b", " ".join(texts)))
+    return _isort((used & (CTYPES_NAMES | _STUB_CTYPES)) | {"Array", "Structure", "Union"})
+
+
+def _init_params(
+    members: Sequence[StubMember], fields: Sequence[FieldView]
+) -> tuple[tuple[StubParam, ...], tuple[StubParam, ...]]:
+    """A record's ``__init__`` parameters: those ctypes also takes by position, then the rest.
+
+    ctypes fills ``_fields_`` in order from positional arguments; that order is the
+    members' only until the first made-up entry (a bit-field unit, an anonymous
+    member, an aligner), so the members from there on are keyword-only.
+    """
+    params = [StubParam(m.name, m.py_type.init) for m in members]
+    count = 0
+    for member, entry in zip(members, fields, strict=False):
+        if member.name != entry.name:
+            break
+        count += 1
+    return tuple(params[:count]), tuple(params[count:])
 
 
 def _isort(names: set[str]) -> list[str]:

@@ -43,12 +43,59 @@ class RuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class StubType:
+    """A member's types in the .pyi stub: its class attribute, and what ``__init__`` takes."""
+
+    field: str
+    init: str
+
+
+@dataclass(frozen=True, slots=True)
 class StubMember:
-    """A member as the .pyi stub shows it: name, Python type, documentation."""
+    """A member as the .pyi stub shows it: name, types, documentation."""
 
     name: str
-    py_type: str
+    py_type: StubType
     doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class StubParam:
+    """A parameter of a stub signature: its Python name and the type it accepts."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class StubSignature:
+    """A function or callback type as the stub types it.
+
+    ``params`` and ``returns`` type a call; ``receives`` and ``gives`` the Python
+    function a callback object wraps (what ctypes passes it, what it must return).
+    """
+
+    params: tuple[StubParam, ...]
+    returns: str
+    receives: tuple[str, ...] = ()
+    gives: str = "None"
+
+    @property
+    def parameters(self) -> str:
+        """The parameter list, positional-only as ctypes calls are: ``pData: X, /``."""
+        if not self.params:
+            return ""
+        return ", ".join(f"{p.name}: {p.type}" for p in self.params) + ", /"
+
+    @property
+    def method_parameters(self) -> str:
+        """The parameter list of ``__call__``: ``self``, then the parameters."""
+        return ", ".join(filter(None, ("self", self.parameters)))
+
+    @property
+    def callable(self) -> str:
+        """The type of a Python function a callback object can wrap."""
+        return f"Callable[[{', '.join(self.receives)}], {self.gives}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +114,8 @@ class RecordView:
     todo: tuple[str, ...] = ()
     align: int | None = None
     opaque: bool = False
+    init_positional: tuple[StubParam, ...] = ()  # what ctypes also takes by position
+    init_keyword: tuple[StubParam, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +137,7 @@ class FunctionView:
     argtypes: tuple[str, ...]
     argnames: tuple[str, ...]
     doc: str
+    stub: StubSignature | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +145,15 @@ class AliasView:
     """A typedef: a plain alias, or (with a docstring) a callback type.
 
     For a callback, ``expr`` is its signature: return type, then argument types.
+    ``stub`` is the alias as a type expression for the .pyi stub; ``signature``
+    the callback's.
     """
 
     name: str
     expr: str
     doc: str | None = None
+    stub: str = ""
+    signature: StubSignature | None = None
 
 
 @dataclass(slots=True)
