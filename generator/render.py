@@ -208,8 +208,8 @@ class _Builder:
         for key in records:
             tag = module.records[key].tag
             if tag and tag != self.spelling.record_c_name(key) and tag not in module.typedefs:
-                record_name = self.spelling.record_name(key)
-                view.late_aliases.append(AliasView(self.names.of(tag), record_name, stub=record_name))
+                record = self.spelling.record_name(key)
+                view.late_aliases.append(AliasView(self.names.of(tag), record, stub=record))
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))

@@ -6,6 +6,7 @@ text out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -67,6 +68,15 @@ class StubParam:
     type: str
 
 
+def instance_name(names: Iterable[str]) -> str:
+    """``self``, unless a parameter (a member, for ``__init__``) already has that name.
+
+    Then ``__self``: no C name becomes one (``python_name`` keeps one leading
+    underscore), and type checkers take a leading underscore for ``self``.
+    """
+    return "__self" if "self" in names else "self"
+
+
 @dataclass(frozen=True, slots=True)
 class StubSignature:
     """A function or callback type as the stub types it.
@@ -90,7 +100,8 @@ class StubSignature:
     @property
     def method_parameters(self) -> str:
         """The parameter list of ``__call__``: ``self``, then the parameters."""
-        return ", ".join(filter(None, ("self", self.parameters)))
+        instance = instance_name(p.name for p in self.params)
+        return ", ".join(filter(None, (instance, self.parameters)))
 
     @property
     def callable(self) -> str:
@@ -116,6 +127,11 @@ class RecordView:
     opaque: bool = False
     init_positional: tuple[StubParam, ...] = ()  # what ctypes also takes by position
     init_keyword: tuple[StubParam, ...] = ()
+
+    @property
+    def init_self(self) -> str:
+        """The name of ``__init__``'s instance parameter."""
+        return instance_name(p.name for p in self.init_positional + self.init_keyword)
 
 
 @dataclass(frozen=True, slots=True)
