@@ -152,8 +152,8 @@ class _Builder:
                 for name, p in zip(names, params, strict=True)
             ),
             returns=spelling.stub_return(ret),
-            receives=tuple(spelling.stub_read(p.type) for p in params),
-            gives="None" if isinstance(ret, ir.Void) else spelling.stub_write(ret),
+            receives=tuple(spelling.stub_return(p.type) for p in params),
+            gives=spelling.stub_return(ret),  # ctypes converts it as a result: a plain value
         )
 
     # -- the whole module --------------------------------------------------------------

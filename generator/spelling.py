@@ -167,8 +167,12 @@ class Spelling:
                 return self.stub_ctype(typedef.type)
         return self.ctype(type_)  # a name: c_uint32, a record, an alias, a callback
 
-    def stub_read(self, type_: ir.Type) -> str:
-        """What reading a member of this type gives (ctypes unboxes simple types)."""
+    def stub_read(self, type_: ir.Type, member: bool = True) -> str:
+        """What reading a member of this type gives (ctypes unboxes simple types).
+
+        An enum member reads as its IntEnum (the module's records convert it); a
+        value ctypes hands over itself (a result, a callback's argument) as int.
+        """
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Prim):
             return _PY_TYPES.get(resolved.kind, "int")
@@ -181,20 +185,29 @@ class Spelling:
         if isinstance(resolved, ir.Array) and self._is_char(resolved.elem):
             return "bytes"  # a char array member reads as bytes, up to the first NUL
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
-            return self._enum_or(resolved, "int")
+            return self._enum_or(resolved, "int") if member else "int"
         return self.stub_ctype(type_)
 
     def stub_write(self, type_: ir.Type) -> str:
-        """What assigning to a member of this type accepts."""
+        """What assigning to a member of this type accepts.
+
+        ctypes takes an instance of the member's own ctypes type too (``c_uint32(5)``
+        into a ``c_uint32``, not ``c_int32(5)``), and for a pointer an array of its
+        type (the array's address) or None.
+        """
         resolved = self.module.resolve(type_)
+        ctype = self.stub_ctype(type_)
         if isinstance(resolved, ir.Prim) and resolved.kind == "char":
-            return "bytes | int"  # one byte, or its value
+            return f"bytes | int | {ctype}"  # one byte, or its value
+        if isinstance(resolved, ir.Prim):
+            return f"{_PY_TYPES.get(resolved.kind, 'int')} | {ctype}"
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
             return "int"  # the IntEnum or any int
         if isinstance(resolved, ir.Pointer):
             target = self.module.resolve(resolved.target)
-            if not isinstance(target, ir.Void | ir.FuncType):
-                # NULL, a pointer, or an array of the same type (ctypes takes its address)
+            if isinstance(target, ir.Void):
+                return f"int | {ctype} | None"
+            if not isinstance(target, ir.FuncType):
                 elem = self.stub_ctype(resolved.target)
                 return f"_Pointer[{elem}] | Array[{elem}] | None"
         return self.stub_read(type_)
@@ -216,8 +229,8 @@ class Spelling:
         return ctype  # a record by value, a callback of its type
 
     def stub_return(self, type_: ir.Type) -> str:
-        """What a foreign function call returns (ctypes unboxes simple types)."""
-        return self.stub_read(type_)
+        """What a foreign function call returns, or a callback is passed."""
+        return self.stub_read(type_, member=False)
 
     def _enum_or(self, type_: ir.Type, default: str) -> str:
         resolved = self.module.resolve(type_)

@@ -275,7 +275,7 @@ def test_stub_parses_and_type_checks(
 ) -> None:
     result, _, folder = generated
     ast.parse(result.stub)
-    assert "    class__: _CField[c_uint32, int, int]\n" in result.stub
+    assert "    class__: _CField[c_uint32, int, int | c_uint32]\n" in result.stub
     assert "def import_(class__: int | c_uint32, from_: int | c_uint32, print: int" in result.stub
     found = run_checker(checker, folder, ["keywords.pyi"])
     assert not found, "\n".join(map(str, found[:20]))

@@ -32,6 +32,7 @@ typedef UINT CASE_HANDLE;
 typedef enum _CASE_MODE { CASE_MODE_A = 1, CASE_MODE_B = 2 } CASE_MODE;
 typedef struct _CASE_INNER { UINT x; } CASE_INNER;
 typedef VOID (APIENTRY *PFN_CASE_NOTIFY)(CASE_INNER* pInner, UINT value);
+typedef CASE_MODE (APIENTRY *PFN_CASE_PICK)(CASE_MODE Mode);
 typedef struct _CASES
 {
     CASE_HANDLE hObject;
@@ -141,13 +142,14 @@ def test_sample_and_cases_stubs_have_no_errors(
 @pytest.mark.parametrize(
     "line",
     [
-        # A handle is its ctypes type; reading it gives an int.
-        "    hObject: _CField[CASE_HANDLE, int, int]",
+        # A handle is its ctypes type; reading it gives an int; it takes an int, or an
+        # instance of its own ctypes type (ctypes copies that).
+        "    hObject: _CField[CASE_HANDLE, int, int | CASE_HANDLE]",
         # An enum member reads as its IntEnum and takes any int.
         "    Mode: _CField[c_int32, CASE_MODE, int]",
-        "    Letter: _CField[c_char, bytes, bytes | int]",
+        "    Letter: _CField[c_char, bytes, bytes | int | c_char]",
         "    Name: _CField[Array[c_char], bytes, bytes]",
-        "    pData: _CField[c_void_p, int | None, int | None]",
+        "    pData: _CField[c_void_p, int | None, int | c_void_p | None]",
         "    pInner: _CField[_Pointer[CASE_INNER], _Pointer[CASE_INNER], "
         "_Pointer[CASE_INNER] | Array[CASE_INNER] | None]",
         "    ppInner: _CField[_Pointer[_Pointer[CASE_INNER]], _Pointer[_Pointer[CASE_INNER]], "
@@ -157,7 +159,7 @@ def test_sample_and_cases_stubs_have_no_errors(
         "    Notify: _CField[PFN_CASE_NOTIFY, PFN_CASE_NOTIFY, PFN_CASE_NOTIFY]",
         "    Small: _BitField[int]",
         "    Kind: _BitField[CASE_MODE]",
-        "    AsFloat: _CField[c_float, float, float]",
+        "    AsFloat: _CField[c_float, float, float | c_float]",
         "CASE_HANDLE: TypeAlias = c_uint32",
         "PCASES: TypeAlias = _Pointer[CASES]",
         "_CASES: TypeAlias = CASES",
@@ -170,6 +172,9 @@ def test_sample_and_cases_stubs_have_no_errors(
         "-> Self: ...",
         "    def __call__(self, pInner: _PointerArg[CASE_INNER], value: int | c_uint32, /) "
         "-> None: ...",
+        # ctypes hands enums to and from callbacks as plain ints (records convert them).
+        "    def __new__(cls, callable: Callable[[int], int], /) -> Self: ...",
+        "    def __call__(self, Mode: int | c_int32, /) -> int: ...",
     ],
 )
 def test_cases_are_typed_as_ctypes_has_them(cases_folder: tuple[Path, str], line: str) -> None:
@@ -184,7 +189,7 @@ def test_constructor_takes_the_leading_members_by_position(
     init = init[init.index("    def __init__(") : init.index(") -> None: ...")]
     # ctypes fills _fields_ in order: up to the first bit-field unit that is the
     # members' order; after it, keywords only. A member named self moves self aside.
-    assert init.startswith("    def __init__(\n        __self,\n        hObject: int = ...,\n")
+    assert init.startswith("    def __init__(\n        __self,\n        hObject: int | CASE_HANDLE")
     positional, keyword = init.split("        *,\n")
     assert "Notify: PFN_CASE_NOTIFY = ...," in positional
-    assert "Small: int = ...," in keyword and "self: int = ...," in keyword
+    assert "Small: int = ...," in keyword and "self: int | c_uint32 = ...," in keyword

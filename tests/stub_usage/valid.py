@@ -33,6 +33,8 @@ def portable() -> None:
     # Members read as Python values and take them.
     handle: int = info.hAdapter
     info.hAdapter = handle + 1
+    info.hAdapter = k.D3DKMT_HANDLE(8)  # ctypes copies an instance of the member's type
+    assert info.hAdapter == 8
     info.bPrecisePresentRegionsPreferred = True  # a BOOL takes a bool (an int)
     opened.AdapterLuid.LowPart = 6
     opened.AdapterLuid = info.AdapterLuid  # nested records by value
@@ -81,6 +83,7 @@ def portable() -> None:
     address: int | None = query.pPrivateDriverData
     assert address == ctypes.addressof(buffer)
     query.pPrivateDriverData = None
+    query.pPrivateDriverData = c_void_p(address)
 
     # Enum members take the enum or any int; enumerators are module constants too.
     query.Type = k.KMTQUERYADAPTERINFOTYPE.KMTQAITYPE_UMDRIVERPRIVATE

@@ -170,7 +170,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
     """0x7FFFFFFC"""
     SystemUseOnly: _BitField[int]
     """0x80000000"""
-    Value: _CField[c_uint32, int, int]
+    Value: _CField[c_uint32, int, int | c_uint32]
     def __init__(
         self,
         *,
@@ -178,7 +178,7 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
         SynchronousDestroy: int = ...,
         Reserved: int = ...,
         SystemUseOnly: int = ...,
-        Value: int = ...,
+        Value: int | c_uint32 = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -208,7 +208,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
     """0x7FFFFFFC"""
     SystemUseOnly: _BitField[int]
     """0x80000000"""
-    Value: _CField[c_uint32, int, int]
+    Value: _CField[c_uint32, int, int | c_uint32]
     def __init__(
         self,
         *,
@@ -216,7 +216,7 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
         SynchronousDestroy: int = ...,
         Reserved: int = ...,
         SystemUseOnly: int = ...,
-        Value: int = ...,
+        Value: int | c_uint32 = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -253,20 +253,20 @@ class D3DKMT_DESTROYALLOCATION(_Structure):
     Declared at: d3dkmthk.h:54
     """
 
-    hDevice: _CField[D3DKMT_HANDLE, int, int]
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] A D3DKMT_HANDLE data type that represents a kernel-mode handle to the device that the resource, allocations, or both are associated with."""
-    hResource: _CField[D3DKMT_HANDLE, int, int]
+    hResource: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] A D3DKMT_HANDLE data type that represents a kernel-mode handle to the resource that is associated with the allocations when releasing a resource. If a resource handle is specified, all of the allocations that are associated with it are automatically released."""
     phAllocationList: _CField[_Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None]
     """[in] An array of D3DKMT_HANDLE data types that represent kernel-mode handles to the allocations. If any allocation in the list is associated with a resource, all of the allocations in the list must also be associated with the same resource. If the OpenGL ICD sets the handle in the hResource member to a non-NULL value, the ICD must set phAllocationList to NULL."""
-    AllocationCount: _CField[c_uint32, int, int]
+    AllocationCount: _CField[c_uint32, int, int | c_uint32]
     """[in] The number of allocations in the array that phAllocationList specifies. If the OpenGL ICD sets the handle in the hResource member to a non-NULL value, the AllocationCount member is ignored by the OpenGL runtime."""
     def __init__(
         self,
-        hDevice: int = ...,
-        hResource: int = ...,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hResource: int | D3DKMT_HANDLE = ...,
         phAllocationList: _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None = ...,
-        AllocationCount: int = ...,
+        AllocationCount: int | c_uint32 = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -289,22 +289,22 @@ class D3DKMT_DESTROYALLOCATION2(_Structure):
     Declared at: d3dkmthk.h:62
     """
 
-    hDevice: _CField[D3DKMT_HANDLE, int, int]
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] device that owns the allocations"""
-    hResource: _CField[D3DKMT_HANDLE, int, int]
+    hResource: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] resource whose allocations go, or zero"""
     phAllocationList: _CField[_Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None]
     """[in] allocations to destroy when hResource is zero"""
-    AllocationCount: _CField[c_uint32, int, int]
+    AllocationCount: _CField[c_uint32, int, int | c_uint32]
     """[in] number of handles in phAllocationList"""
     Flags: _CField[D3DKMT_DESTROYALLOCATIONFLAGS, D3DKMT_DESTROYALLOCATIONFLAGS, D3DKMT_DESTROYALLOCATIONFLAGS]
     """[in] how to destroy them"""
     def __init__(
         self,
-        hDevice: int = ...,
-        hResource: int = ...,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hResource: int | D3DKMT_HANDLE = ...,
         phAllocationList: _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None = ...,
-        AllocationCount: int = ...,
+        AllocationCount: int | c_uint32 = ...,
         Flags: D3DKMT_DESTROYALLOCATIONFLAGS = ...,
     ) -> None: ...
     def validate(self) -> None: ...
@@ -326,20 +326,20 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
     Declared at: d3dkmthk.h:71
     """
 
-    hDevice: _CField[D3DKMT_HANDLE, int, int]
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] device that owns the allocation"""
-    hAllocation: _CField[D3DKMT_HANDLE, int, int]
+    hAllocation: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] allocation to look at"""
     ResidencyStatus: _CField[c_int32, D3DKMT_ALLOCATIONRESIDENCYSTATUS, int]
     """[out] where the allocation is now"""
-    LastUseFence: _CField[c_uint64, int, int]
+    LastUseFence: _CField[c_uint64, int, int | c_uint64]
     """[out] fence of its last use"""
     def __init__(
         self,
-        hDevice: int = ...,
-        hAllocation: int = ...,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hAllocation: int | D3DKMT_HANDLE = ...,
         ResidencyStatus: int = ...,
-        LastUseFence: int = ...,
+        LastUseFence: int | c_uint64 = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
