@@ -20,7 +20,13 @@ of their ctypes types.
 # pyright: reportPrivateUsage=false
 
 import enum
-from _ctypes import _CArgObject, _CData, _CDataType, _CField, _Pointer
+from _ctypes import (
+    _CArgObject,
+    _CData,
+    _CDataType,
+    _CField,
+    _Pointer,
+)
 from collections.abc import Callable, Iterable
 from ctypes import (
     Array,
@@ -31,7 +37,16 @@ from ctypes import (
     c_uint32,
     c_uint64,
 )
-from typing import Any, ClassVar, Final, Generic, TypeAlias, TypeVar, overload, type_check_only
+from typing import (
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    TypeAlias,
+    TypeVar,
+    overload,
+    type_check_only,
+)
 
 from typing_extensions import ParamSpec, Self
 

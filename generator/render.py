@@ -221,6 +221,10 @@ class _Builder:
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
         view.stub_imports = _stub_imports(view)
+        view.stub_uses_cfield = any(
+            m.py_type.field.startswith("_CField[") for r in view.records for m in r.members
+        )
+        view.stub_uses_final = bool(view.constants or view.enums)
         names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
         for enum in view.enums:
             names.append(enum.name)

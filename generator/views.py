@@ -191,3 +191,7 @@ class ModuleView:
     names: list[str] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
     stub_imports: list[str] = field(default_factory=list)
+    # Whether the stub's declarations use these (pyright --strict reports an import
+    # nothing reads).
+    stub_uses_cfield: bool = False
+    stub_uses_final: bool = False

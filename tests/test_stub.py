@@ -54,6 +54,10 @@ NTSTATUS APIENTRY CaseCall(CASES* pCases, VOID* pContext, CASE_HANDLE hObject, C
 """
 
 
+# A header with nothing but a constant: the stub imports only what it reads.
+MINIMAL = "#define CASE_ONLY 1\n"
+
+
 def _marked_lines(name: str) -> set[int]:
     lines = (USAGE / name).read_text(encoding="utf-8").splitlines()
     return {number for number, line in enumerate(lines, 1) if MARK in line}
@@ -128,6 +132,9 @@ def cases_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (folder / "cases.py").write_text(result.text, encoding="utf-8")
     (folder / "cases.pyi").write_text(result.stub, encoding="utf-8")
     shutil.copy(GOLDEN_STUB, folder / "sample.pyi")
+    (folder / "minimal.h").write_text(MINIMAL, encoding="utf-8")
+    minimal = build(Options(folder / "minimal.h", rules=())).stub
+    (folder / "minimal.pyi").write_text(minimal, encoding="utf-8")
     return folder, result.stub
 
 
@@ -135,7 +142,7 @@ def cases_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_sample_and_cases_stubs_have_no_errors(
     checker: str, cases_folder: tuple[Path, str]
 ) -> None:
-    found = run(checker, cases_folder[0], ["sample.pyi", "cases.pyi"])
+    found = run(checker, cases_folder[0], ["sample.pyi", "cases.pyi", "minimal.pyi"])
     assert not found, "\n".join(map(str, found[:20]))
 
 
