@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -22,7 +23,7 @@ from .docs import DocIndex
 from .docstrings import Coverage, Docstrings
 from .layout import Layout
 from .rules import Rule
-from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, templates_dir
+from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, reserved_names, templates_dir
 from .views import (
     AliasView,
     EnumView,
@@ -33,10 +34,12 @@ from .views import (
     StubMember,
     StubParam,
     StubSignature,
+    StubType,
 )
 
 # Names of typeshed's ctypes stub the generated stub imports besides the CTYPES_NAMES.
 _STUB_CTYPES = frozenset({"Array", "_CFunctionType", "_CVoidConstPLike"})
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -94,6 +97,7 @@ class _Builder:
         self.coverage = Coverage()
         self.docstrings = Docstrings(module, layouts, docs, self.spelling, self.coverage)
         self.classes = RecordClasses(module, layouts, self.spelling)
+        self.shadow_aliases: dict[str, str] = {}  # stub alias -> the type a member hides
 
     # -- one view per declaration ------------------------------------------------------
     def record_view(self, key: str) -> RecordView:
@@ -107,6 +111,7 @@ class _Builder:
             return RecordView(name, base, doc, None, (), (), (), (), opaque=True)
         body = self.classes.body(key)
         doc, members = self.docstrings.record_doc(key, c_name)
+        members = self._unshadowed(members)
         positional, keyword = _init_params(members, body.fields)
         return RecordView(
             name=name,
@@ -123,6 +128,39 @@ class _Builder:
             init_positional=positional,
             init_keyword=keyword,
         )
+
+    def _unshadowed(self, members: tuple[StubMember, ...]) -> tuple[StubMember, ...]:
+        """The members with every type that a member's name would hide spelled by an alias.
+
+        In a stub's class body mypy reads a name as the class's own first: after
+        ``A: _CField[A, A, A]`` the member, not the record, is ``A``. Such a type
+        gets a module-level alias (``A_: TypeAlias = A``) that no member and no
+        module-level name of the module takes.
+        """
+        names = {m.name for m in members}
+        hidden = sorted(names & set(_IDENTIFIER.findall(" ".join(_stub_types(members)))))
+        if not hidden:
+            return members
+        spelled = {name: self._alias(name, names) for name in hidden}
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, hidden)) + r")\b")
+
+        def respell(text: str) -> str:
+            return pattern.sub(lambda match: spelled[match.group(0)], text)
+
+        return tuple(
+            replace(m, py_type=StubType(respell(m.py_type.field), respell(m.py_type.init)))
+            for m in members
+        )
+
+    def _alias(self, name: str, members: set[str]) -> str:
+        alias = name + "_"
+        while alias in members or self._taken(alias) and self.shadow_aliases.get(alias) != name:
+            alias += "_"
+        self.shadow_aliases[alias] = name
+        return alias
+
+    def _taken(self, name: str) -> bool:
+        return name in self.names.module_names() or name in reserved_names("module")
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
         doc = self.docstrings.enum_doc(self.spelling.enum_c_name(key), enum)
@@ -221,6 +259,7 @@ class _Builder:
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
         view.stub_imports = _stub_imports(view)
+        view.shadow_aliases = sorted(self.shadow_aliases.items())
         view.stub_uses_cfield = any(
             m.py_type.field.startswith("_CField[") for r in view.records for m in r.members
         )
@@ -296,6 +335,10 @@ def _stub_imports(view: ModuleView) -> list[str]:
             texts += [signature.returns, *signature.receives, signature.gives]
     used = set(re.findall(r"\b(?:c_\w+|Array|_CFunctionType|_CVoidConstPLike)\b", " ".join(texts)))
     return _isort((used & (CTYPES_NAMES | _STUB_CTYPES)) | {"Array", "Structure", "Union"})
+
+
+def _stub_types(members: Sequence[StubMember]) -> list[str]:
+    return [text for m in members for text in (m.py_type.field, m.py_type.init)]
 
 
 def _init_params(

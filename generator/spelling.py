@@ -439,10 +439,17 @@ class Names:
         scope += [(f.name, "module") for f in module.functions]
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
+        self._taken: frozenset[str] | None = None
 
     def of(self, c_name: str) -> str:
         """The Python name of a module-level C name."""
         return self._module.get(c_name, c_name)
+
+    def module_names(self) -> frozenset[str]:
+        """Every module-level Python name the module's C names take."""
+        if self._taken is None:
+            self._taken = frozenset(self._module.values())
+        return self._taken
 
     def member(self, key: str, c_name: str) -> str:
         """The Python name of member ``c_name`` of the record with key ``key``."""

@@ -193,5 +193,6 @@ class ModuleView:
     stub_imports: list[str] = field(default_factory=list)
     # Whether the stub's declarations use these (pyright --strict reports an import
     # nothing reads).
+    shadow_aliases: list[tuple[str, str]] = field(default_factory=list)  # (alias, type)
     stub_uses_cfield: bool = False
     stub_uses_final: bool = False

@@ -26,7 +26,8 @@ MISTAKES = sorted(p.name for p in USAGE.glob("mistake_*.py"))
 MARK = "# error"
 
 # Awkward cases in one header: every kind of member, a callback, functions taking
-# void*, handles and enums, a member named self, bit-fields before plain members.
+# void*, handles and enums, a member named self, bit-fields before plain members,
+# members named like the types the record's other members have.
 CASES = """\
 typedef UINT CASE_HANDLE;
 typedef enum _CASE_MODE { CASE_MODE_A = 1, CASE_MODE_B = 2 } CASE_MODE;
@@ -50,6 +51,12 @@ typedef struct _CASES
     union { UINT AsUint; FLOAT AsFloat; };
     UINT self;
 } CASES, *PCASES;
+typedef struct _CASE_SHADOW
+{
+    CASE_INNER CASE_INNER;
+    CASE_INNER other;
+    UINT c_uint32, count;
+} CASE_SHADOW;
 NTSTATUS APIENTRY CaseCall(CASES* pCases, VOID* pContext, CASE_HANDLE hObject, CASE_MODE Mode);
 """
 
@@ -182,6 +189,11 @@ def test_sample_and_cases_stubs_have_no_errors(
         # ctypes hands enums to and from callbacks as plain ints (records convert them).
         "    def __new__(cls, callable: Callable[[int], int], /) -> Self: ...",
         "    def __call__(self, Mode: int | c_int32, /) -> int: ...",
+        # A member named like a type would hide it from mypy in the class body.
+        "    CASE_INNER: _CField[CASE_INNER_, CASE_INNER_, CASE_INNER_]",
+        "    other: _CField[CASE_INNER_, CASE_INNER_, CASE_INNER_]",
+        "    count: _CField[c_uint32_, int, int | c_uint32_]",
+        "CASE_INNER_: TypeAlias = CASE_INNER  # a member named CASE_INNER hides it in a class body",
     ],
 )
 def test_cases_are_typed_as_ctypes_has_them(cases_folder: tuple[Path, str], line: str) -> None:
