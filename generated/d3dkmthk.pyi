@@ -6,33 +6,105 @@
 #   header d3dkmthk.h 7da03197d1e5ac56ae474b6b1477959e4f5af636a68ccb801fe2e1c560446269
 #   docs docs 5ff9c5f0dd234b04c5d1ab2c0456d6352cb44de064fc2b640477f67e764671f1
 #   rules d3dkmthk.toml ed2ad3aecef031b014ae8dd7cdad905a41a516d15fb6c63c0f3ae206ccf087b2
-"""ctypes bindings for d3dkmthk.h. Type stub: members with their types and documentation."""
+"""ctypes bindings for d3dkmthk.h. Type stub: members with their types and documentation.
 
-# ruff: noqa: E501, N801, N816, F401
+Types follow typeshed's ctypes: a member is a ``_CField`` (the field, with
+``.offset`` and ``.size``, on the class; the Python value on an instance),
+pointers are ``_Pointer[...]``, arrays ``Array[...]``, and typedefs are aliases
+of their ctypes types.
+"""
+
+# ruff: noqa: E501, N801, N802, N803, N816, F401
+# typeshed spells ctypes' pointer, field and argument types with private names
+# (_Pointer, _CField, _CArgObject); a ctypes stub cannot do without them.
+# pyright: reportPrivateUsage=false
 
 import enum
+from _ctypes import (
+    _CArgObject,
+    _CData,
+    _CDataType,
+    _CField,
+    _Pointer,
+)
+from collections.abc import Callable, Iterable
 from ctypes import (
-    POINTER,
     Array,
     Structure,
     Union,
+    _CFunctionType,
     c_int32,
     c_uint32,
     c_uint64,
-    c_void_p,
 )
-from typing import Any
+from typing import (
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    TypeAlias,
+    TypeVar,
+    overload,
+    type_check_only,
+)
+
+from typing_extensions import ParamSpec, Self
+
+_CT = TypeVar("_CT", bound=_CData)
+_V = TypeVar("_V")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# What a function takes for a pointer parameter: a pointer, an array of the same
+# type (its address), byref() of an instance, or None (NULL).
+_PointerArg: TypeAlias = _Pointer[_CT] | Array[_CT] | _CArgObject | None
 
 class ValidationError(ValueError):
     errors: list[tuple[str, str, str]]
+    def __init__(self, errors: Iterable[tuple[str, str, str]]) -> None: ...
 
 def check_layout(abi: str | None = None) -> list[str]: ...
 
-DXGKDDI_INTERFACE_VERSION_WIN8: int
-DXGKDDI_INTERFACE_VERSION_WDDM2_0: int
-DXGKDDI_INTERFACE_VERSION: int
-D3DKMT_MAX_PRESENT_HISTORY_RECTS: int
-STATUS_GRAPHICS_ALLOCATION_BUSY: int
+class _BitField(Generic[_V]):
+    """A bit-field member: its value (an int, or its enum) on an instance."""
+
+    @overload
+    def __get__(self, obj: None, cls: type[Any] | None = None, /) -> Self: ...
+    @overload
+    def __get__(self, obj: object, cls: type[Any] | None = None, /) -> _V: ...
+    def __set__(self, obj: object, value: int, /) -> None: ...
+
+# typeshed gives Structure and Union a __getattr__ and __setattr__ taking any name,
+# for the members it cannot know. These records declare all of theirs and refuse
+# others at run time, so a misspelt member must be an error: the None here hides
+# typeshed's (type checkers then look no further).
+@type_check_only
+class _Structure(Structure):
+    __getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # pyright: ignore[reportIncompatibleMethodOverride]
+    __setattr__: ClassVar[None]  # type: ignore[assignment, misc]  # pyright: ignore[reportIncompatibleMethodOverride]
+
+@type_check_only
+class _Union(Union):
+    __getattr__: ClassVar[None]  # type: ignore[assignment, misc]  # pyright: ignore[reportIncompatibleMethodOverride]
+    __setattr__: ClassVar[None]  # type: ignore[assignment, misc]  # pyright: ignore[reportIncompatibleMethodOverride]
+
+class _Function(Generic[_P, _R]):
+    """A function of gdi32.dll, bound on first call; ``restype`` and ``argtypes`` as ctypes'."""
+
+    restype: type[_CDataType] | None
+    argtypes: list[type[_CDataType]]
+    argnames: tuple[str, ...]
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
+
+# Each function below is a _Function with the parameters of its def.
+@type_check_only
+def _function(func: Callable[_P, _R], /) -> _Function[_P, _R]: ...
+
+DXGKDDI_INTERFACE_VERSION_WIN8: Final = 12302
+DXGKDDI_INTERFACE_VERSION_WDDM2_0: Final = 20515
+DXGKDDI_INTERFACE_VERSION: Final = 20515
+D3DKMT_MAX_PRESENT_HISTORY_RECTS: Final = 16
+STATUS_GRAPHICS_ALLOCATION_BUSY: Final = -1071775486
 
 class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
     """The D3DKMT_ALLOCATIONRESIDENCYSTATUS enumeration.
@@ -49,11 +121,11 @@ class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
     D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = 2
     D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
 
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY: D3DKMT_ALLOCATIONRESIDENCYSTATUS
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY: D3DKMT_ALLOCATIONRESIDENCYSTATUS
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT: D3DKMT_ALLOCATIONRESIDENCYSTATUS
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY: Final = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY: Final = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY
+D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT: Final = D3DKMT_ALLOCATIONRESIDENCYSTATUS.D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
+class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
     """The _D3DKMT_DESTROYALLOCATIONFLAGS_0_0 struct.
 
     Attributes:
@@ -69,17 +141,26 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(Structure):
     Declared in: d3dkmthk.h
     """
 
-    AssumeNotInUse: int
+    AssumeNotInUse: _BitField[int]
     """Bit 0."""
-    SynchronousDestroy: int
+    SynchronousDestroy: _BitField[int]
     """Bit 1."""
-    Reserved: int
+    Reserved: _BitField[int]
     """Bits 2-30."""
-    SystemUseOnly: int
+    SystemUseOnly: _BitField[int]
     """Bit 31."""
+    def __init__(
+        self,
+        *,
+        AssumeNotInUse: int = ...,
+        SynchronousDestroy: int = ...,
+        Reserved: int = ...,
+        SystemUseOnly: int = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
+class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
     """The _D3DKMT_DESTROYALLOCATIONFLAGS_0 union.
 
     Attributes:
@@ -96,18 +177,28 @@ class _D3DKMT_DESTROYALLOCATIONFLAGS_0(Union):
     Declared in: d3dkmthk.h
     """
 
-    AssumeNotInUse: int
+    AssumeNotInUse: _BitField[int]
     """Bit 0."""
-    SynchronousDestroy: int
+    SynchronousDestroy: _BitField[int]
     """Bit 1."""
-    Reserved: int
+    Reserved: _BitField[int]
     """Bits 2-30."""
-    SystemUseOnly: int
+    SystemUseOnly: _BitField[int]
     """Bit 31."""
-    Value: int
+    Value: _CField[c_uint32, int, int | c_uint32]
+    def __init__(
+        self,
+        *,
+        AssumeNotInUse: int = ...,
+        SynchronousDestroy: int = ...,
+        Reserved: int = ...,
+        SystemUseOnly: int = ...,
+        Value: int | c_uint32 = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
+class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
     """The D3DKMT_DESTROYALLOCATIONFLAGS struct.
 
     Attributes:
@@ -124,18 +215,28 @@ class D3DKMT_DESTROYALLOCATIONFLAGS(Structure):
     Declared in: d3dkmthk.h
     """
 
-    AssumeNotInUse: int
+    AssumeNotInUse: _BitField[int]
     """Bit 0."""
-    SynchronousDestroy: int
+    SynchronousDestroy: _BitField[int]
     """Bit 1."""
-    Reserved: int
+    Reserved: _BitField[int]
     """Bits 2-30."""
-    SystemUseOnly: int
+    SystemUseOnly: _BitField[int]
     """Bit 31."""
-    Value: int
+    Value: _CField[c_uint32, int, int | c_uint32]
+    def __init__(
+        self,
+        *,
+        AssumeNotInUse: int = ...,
+        SynchronousDestroy: int = ...,
+        Reserved: int = ...,
+        SystemUseOnly: int = ...,
+        Value: int | c_uint32 = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-class D3DKMT_DESTROYALLOCATION(Structure):
+class D3DKMT_DESTROYALLOCATION(_Structure):
     """The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing
     allocations.
 
@@ -167,17 +268,25 @@ class D3DKMT_DESTROYALLOCATION(Structure):
     Declared in: d3dkmthk.h
     """
 
-    hDevice: int
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] A D3DKMT_HANDLE data type that represents a kernel-mode handle to the device that the resource, allocations, or both are associated with."""
-    hResource: int
+    hResource: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] A D3DKMT_HANDLE data type that represents a kernel-mode handle to the resource that is associated with the allocations when releasing a resource. If a resource handle is specified, all of the allocations that are associated with it are automatically released."""
-    phAllocationList: Any
+    phAllocationList: _CField[_Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None]
     """[in] An array of D3DKMT_HANDLE data types that represent kernel-mode handles to the allocations. If any allocation in the list is associated with a resource, all of the allocations in the list must also be associated with the same resource. If the OpenGL ICD sets the handle in the hResource member to a non-NULL value, the ICD must set phAllocationList to NULL."""
-    AllocationCount: int
+    AllocationCount: _CField[c_uint32, int, int | c_uint32]
     """[in] The number of allocations in the array that phAllocationList specifies. If the OpenGL ICD sets the handle in the hResource member to a non-NULL value, the AllocationCount member is ignored by the OpenGL runtime."""
+    def __init__(
+        self,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hResource: int | D3DKMT_HANDLE = ...,
+        phAllocationList: _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None = ...,
+        AllocationCount: int | c_uint32 = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-class D3DKMT_DESTROYALLOCATION2(Structure):
+class D3DKMT_DESTROYALLOCATION2(_Structure):
     """The D3DKMT_DESTROYALLOCATION2 struct.
 
     Attributes:
@@ -195,19 +304,28 @@ class D3DKMT_DESTROYALLOCATION2(Structure):
     Declared in: d3dkmthk.h
     """
 
-    hDevice: int
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] device that owns the allocations"""
-    hResource: int
+    hResource: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] resource whose allocations go, or zero"""
-    phAllocationList: Any
+    phAllocationList: _CField[_Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE], _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None]
     """[in] allocations to destroy when hResource is zero"""
-    AllocationCount: int
+    AllocationCount: _CField[c_uint32, int, int | c_uint32]
     """[in] number of handles in phAllocationList"""
-    Flags: D3DKMT_DESTROYALLOCATIONFLAGS
+    Flags: _CField[D3DKMT_DESTROYALLOCATIONFLAGS, D3DKMT_DESTROYALLOCATIONFLAGS, D3DKMT_DESTROYALLOCATIONFLAGS]
     """[in] how to destroy them"""
+    def __init__(
+        self,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hResource: int | D3DKMT_HANDLE = ...,
+        phAllocationList: _Pointer[D3DKMT_HANDLE] | Array[D3DKMT_HANDLE] | None = ...,
+        AllocationCount: int | c_uint32 = ...,
+        Flags: D3DKMT_DESTROYALLOCATIONFLAGS = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
+class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
     """The D3DKMT_CHECKALLOCATIONRESIDENCY struct.
 
     Attributes:
@@ -223,24 +341,54 @@ class D3DKMT_CHECKALLOCATIONRESIDENCY(Structure):
     Declared in: d3dkmthk.h
     """
 
-    hDevice: int
+    hDevice: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] device that owns the allocation"""
-    hAllocation: int
+    hAllocation: _CField[D3DKMT_HANDLE, int, int | D3DKMT_HANDLE]
     """[in] allocation to look at"""
-    ResidencyStatus: int
+    ResidencyStatus: _CField[c_int32, D3DKMT_ALLOCATIONRESIDENCYSTATUS, int]
     """[out] where the allocation is now"""
-    LastUseFence: int
+    LastUseFence: _CField[c_uint64, int, int | c_uint64]
     """[out] fence of its last use"""
+    def __init__(
+        self,
+        hDevice: int | D3DKMT_HANDLE = ...,
+        hAllocation: int | D3DKMT_HANDLE = ...,
+        ResidencyStatus: int = ...,
+        LastUseFence: int | c_uint64 = ...,
+    ) -> None: ...
     def validate(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
-D3DKMT_HANDLE: Any
-PFND3DKMT_DESTROYALLOCATION: Any
-_D3DKMT_DESTROYALLOCATIONFLAGS: Any
-_D3DKMT_DESTROYALLOCATION: Any
-_D3DKMT_DESTROYALLOCATION2: Any
-_D3DKMT_CHECKALLOCATIONRESIDENCY: Any
+D3DKMT_HANDLE: TypeAlias = c_uint32
 
-def D3DKMTDestroyAllocation(pData: Any) -> int:
+class PFND3DKMT_DESTROYALLOCATION(_CFunctionType):
+    """The type of a pointer to D3DKMTDestroyAllocation (no reference page found).
+
+    Args:
+        arg0 (D3DKMT_DESTROYALLOCATION*):
+            [in]
+
+    Returns:
+        NTSTATUS
+
+    Declared in: d3dkmthk.h
+    """
+
+    @overload
+    def __new__(cls) -> Self: ...
+    @overload
+    def __new__(cls, address: int, /) -> Self: ...
+    @overload
+    def __new__(cls, callable: Callable[[_Pointer[D3DKMT_DESTROYALLOCATION]], int], /) -> Self: ...
+    def __call__(self, arg0: _PointerArg[D3DKMT_DESTROYALLOCATION], /) -> int: ...
+
+_D3DKMT_DESTROYALLOCATIONFLAGS: TypeAlias = D3DKMT_DESTROYALLOCATIONFLAGS
+_D3DKMT_DESTROYALLOCATION: TypeAlias = D3DKMT_DESTROYALLOCATION
+_D3DKMT_DESTROYALLOCATION2: TypeAlias = D3DKMT_DESTROYALLOCATION2
+_D3DKMT_CHECKALLOCATIONRESIDENCY: TypeAlias = D3DKMT_CHECKALLOCATIONRESIDENCY
+
+@_function
+def D3DKMTDestroyAllocation(pData: _PointerArg[D3DKMT_DESTROYALLOCATION], /) -> int:
     """The D3DKMTDestroyAllocation function (no reference page found).
 
     Args:
@@ -253,7 +401,8 @@ def D3DKMTDestroyAllocation(pData: Any) -> int:
     Declared in: d3dkmthk.h
     """
 
-def D3DKMTDestroyAllocation2(pData: Any) -> int:
+@_function
+def D3DKMTDestroyAllocation2(pData: _PointerArg[D3DKMT_DESTROYALLOCATION2], /) -> int:
     """The D3DKMTDestroyAllocation2 function (no reference page found).
 
     Args:

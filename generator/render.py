@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -23,9 +24,24 @@ from .docstrings import Coverage, Docstrings
 from .layout import ABIS, Layout
 from .order import declaration_order
 from .rules import Rule
-from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, templates_dir
-from .views import AliasView, EnumView, FunctionView, LayoutView, ModuleView, RecordView
+from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, reserved_names, templates_dir
+from .views import (
+    AliasView,
+    EnumView,
+    FieldView,
+    FunctionView,
+    LayoutView,
+    ModuleView,
+    RecordView,
+    StubMember,
+    StubParam,
+    StubSignature,
+    StubType,
+)
 
+# Names of typeshed's ctypes stub the generated stub imports besides the CTYPES_NAMES.
+_STUB_CTYPES = frozenset({"Array", "_CFunctionType", "_CVoidConstPLike"})
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -99,6 +115,7 @@ class _Builder:
         self.docstrings = Docstrings(module, layouts, docs, self.spelling, self.coverage)
         self.classes = RecordClasses(module, layouts, self.spelling)
         self.elements: Mapping[str, Sequence[tuple[str, str]]] = {}
+        self.shadow_aliases: dict[str, str] = {}  # stub alias -> the type a member hides
 
     # -- one view per declaration ------------------------------------------------------
     def record_view(self, key: str) -> RecordView:
@@ -114,6 +131,8 @@ class _Builder:
             )
         body = self.classes.body(key)
         doc, members = self.docstrings.record_doc(key, c_name)
+        members = self._unshadowed(members)
+        positional, keyword = _init_params(members, body.fields)
         return RecordView(
             name=name,
             base=base,
@@ -130,6 +149,8 @@ class _Builder:
             enum_fields=body.enum_fields,
             tag_alias=self._tag_alias(key),
             layout=self._layout(key) if key in self.public else None,
+            init_positional=positional,
+            init_keyword=keyword,
         )
 
     def _tag_alias(self, key: str) -> str | None:
@@ -138,6 +159,39 @@ class _Builder:
         if tag and tag != self.spelling.record_c_name(key) and tag not in self.module.typedefs:
             return self.names.of(tag)
         return None
+
+    def _unshadowed(self, members: tuple[StubMember, ...]) -> tuple[StubMember, ...]:
+        """The members with every type that a member's name would hide spelled by an alias.
+
+        In a stub's class body mypy reads a name as the class's own first: after
+        ``A: _CField[A, A, A]`` the member, not the record, is ``A``. Such a type
+        gets a module-level alias (``A_: TypeAlias = A``) that no member and no
+        module-level name of the module takes.
+        """
+        names = {m.name for m in members}
+        hidden = sorted(names & set(_IDENTIFIER.findall(" ".join(_stub_types(members)))))
+        if not hidden:
+            return members
+        spelled = {name: self._alias(name, names) for name in hidden}
+        pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, hidden)) + r")\b")
+
+        def respell(text: str) -> str:
+            return pattern.sub(lambda match: spelled[match.group(0)], text)
+
+        return tuple(
+            replace(m, py_type=StubType(respell(m.py_type.field), respell(m.py_type.init)))
+            for m in members
+        )
+
+    def _alias(self, name: str, members: set[str]) -> str:
+        alias = name + "_"
+        while alias in members or self._taken(alias) and self.shadow_aliases.get(alias) != name:
+            alias += "_"
+        self.shadow_aliases[alias] = name
+        return alias
+
+    def _taken(self, name: str) -> bool:
+        return name in self.names.module_names() or name in reserved_names("module")
 
     def enum_view(self, key: str, enum: ir.Enum) -> EnumView:
         doc = self.docstrings.enum_doc(self.spelling.enum_c_name(key), enum)
@@ -153,6 +207,22 @@ class _Builder:
             argtypes=tuple(self.spelling.ctype(p.type) for p in function.params),
             argnames=names,
             doc=doc,
+            stub=self.signature(names, function.ret, function.params),
+        )
+
+    def signature(
+        self, names: Sequence[str], ret: ir.Type, params: Sequence[ir.Param]
+    ) -> StubSignature:
+        """How the stub types a call through ctypes, and a Python function behind a callback."""
+        spelling = self.spelling
+        return StubSignature(
+            params=tuple(
+                StubParam(name, spelling.stub_arg(p.type))
+                for name, p in zip(names, params, strict=True)
+            ),
+            returns=spelling.stub_return(ret),
+            receives=tuple(spelling.stub_return(p.type) for p in params),
+            gives=spelling.stub_return(ret),  # ctypes converts it as a result: a plain value
         )
 
     # -- the whole module --------------------------------------------------------------
@@ -184,7 +254,9 @@ class _Builder:
             if alias is not None:
                 aliases[c_name] = alias
                 view.aliases.append(alias)
-        view.late_aliases = [AliasView(r.tag_alias, r.name) for r in view.records if r.tag_alias]
+        view.late_aliases = [
+            AliasView(r.tag_alias, r.name, stub=r.name) for r in view.records if r.tag_alias
+        ]
         opaque = {k for k in records if by_key[k].opaque}
         for kind, what in declaration_order(module, records, opaque, list(aliases)):
             item = aliases[what] if kind == "alias" else by_key[what]
@@ -196,7 +268,12 @@ class _Builder:
             view.size_checks.append((self.spelling.py_name(check.type), check.abi, check.size,
                                      f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
-        view.stub_imports = _isort({*view.imports, "Array"})
+        view.stub_imports = _stub_imports(view)
+        view.shadow_aliases = sorted(self.shadow_aliases.items())
+        view.stub_uses_cfield = any(
+            m.py_type.field.startswith("_CField[") for r in view.records for m in r.members
+        )
+        view.stub_uses_final = bool(view.constants or view.enums)
         # Exported by "*": what the header names; not the names made up for anonymous
         # records and enums, nor the tags (``_D3DKMT_X``), which stay importable.
         names = [n for n, _ in view.constants] + [n for n, _ in view.guids]
@@ -231,7 +308,7 @@ class _Builder:
         if isinstance(target, ir.Ref) and target.kind == "enum":
             if self.spelling.enum_name(target.name) == name:
                 return None
-            return AliasView(name, "c_int32")
+            return AliasView(name, "c_int32", stub="c_int32")
         func = self.module.resolve(target)
         if isinstance(func, ir.Pointer):
             func = self.module.resolve(func.target)
@@ -239,8 +316,11 @@ class _Builder:
             signature = ", ".join(
                 self.spelling.ctype(t) for t in (func.ret, *(p.type for p in func.params))
             )
-            return AliasView(name, signature, self.docstrings.callback_doc(td, func))
-        return AliasView(name, self.spelling.ctype(target))
+            doc = self.docstrings.callback_doc(td, func)
+            c_names = [p.name or f"arg{i}" for i, p in enumerate(func.params)]
+            stub = self.signature(self.names.parameters(c_names), func.ret, func.params)
+            return AliasView(name, signature, doc, signature=stub)
+        return AliasView(name, self.spelling.ctype(target), stub=self.spelling.stub_ctype(target))
 
     def _layout(self, key: str) -> LayoutView:
         sizes = []
@@ -266,6 +346,40 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
     used |= {"c_void_p", "Structure", "Union"}  # the runtime helpers use them
     return _isort(used & CTYPES_NAMES)  # a C name "c_foo" is the module's, not ctypes'.
+
+
+def _stub_imports(view: ModuleView) -> list[str]:
+    """The names the stub takes from ctypes: the record bases, and what its types name."""
+    texts = [m.py_type.field for r in view.records for m in r.members]
+    texts += [a.stub or "_CFunctionType" for a in view.aliases + view.late_aliases]  # a base
+    for signature in [a.signature for a in view.aliases] + [f.stub for f in view.functions]:
+        if signature is not None:
+            texts += [p.type for p in signature.params]
+            texts += [signature.returns, *signature.receives, signature.gives]
+    used = set(re.findall(r"\b(?:c_\w+|Array|_CFunctionType|_CVoidConstPLike)\b", " ".join(texts)))
+    return _isort((used & (CTYPES_NAMES | _STUB_CTYPES)) | {"Array", "Structure", "Union"})
+
+
+def _stub_types(members: Sequence[StubMember]) -> list[str]:
+    return [text for m in members for text in (m.py_type.field, m.py_type.init)]
+
+
+def _init_params(
+    members: Sequence[StubMember], fields: Sequence[FieldView]
+) -> tuple[tuple[StubParam, ...], tuple[StubParam, ...]]:
+    """A record's ``__init__`` parameters: those ctypes also takes by position, then the rest.
+
+    ctypes fills ``_fields_`` in order from positional arguments; that order is the
+    members' only until the first made-up entry (a bit-field unit, an anonymous
+    member, an aligner), so the members from there on are keyword-only.
+    """
+    params = [StubParam(m.name, m.py_type.init) for m in members]
+    count = 0
+    for member, entry in zip(members, fields, strict=False):
+        if member.name != entry.name:
+            break
+        count += 1
+    return tuple(params[:count]), tuple(params[count:])
 
 
 def _isort(names: set[str]) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Literal
 from . import ir
 from .layout import ABIS, Layout, layouts
 from .preprocess import PRELUDE_NAME
+from .views import StubType
 
 _CTYPES = {
     "char": "c_char", "int8": "c_int8", "uint8": "c_uint8", "int16": "c_int16",
@@ -36,8 +37,14 @@ _C_NAMES = {
     "double": "double", "intptr": "INT_PTR", "uintptr": "UINT_PTR",
 }  # fmt: skip
 PRELUDE = PRELUDE_NAME
-# What the stub's member types are spelled with (``py_type``), besides record names.
-_STUB_TYPES = ("int", "float", "bytes", "Any", "Array")
+# What the stub's member types are spelled with (``py_type``), besides record names and
+# the c_* types: a member of one of these names would hide it from the members after it.
+_STUB_TYPES = (
+    "int", "float", "bytes", "Any", "Array", "_Pointer", "_CField", "_BitField",
+    "_CFunctionType",
+)  # fmt: skip
+# What reading a simple ctypes type gives in Python.
+_PY_TYPES = {"char": "bytes", "float": "float", "double": "float"}
 # The builtins that validate() conditions call (rules.py: bool; derive.py: any, set).
 _CONDITION_BUILTINS = ("bool", "any", "set")
 
@@ -167,31 +174,116 @@ class Spelling:
             return self.enum_c_name(type_.name)
         return type_.name
 
-    def py_type(self, member: ir.Field) -> str:
-        """The Python type a user reads from a member, for the .pyi stub."""
-        if member.bits is not None:
-            return "int"
-        type_ = self.module.resolve(member.type)
-        if isinstance(type_, ir.Prim):
-            return "float" if type_.kind in ("float", "double") else (
-                "bytes" if type_.kind == "char" else "int")  # fmt: skip
-        if isinstance(type_, ir.Ref) and type_.kind == "enum":
-            return "int"
-        if isinstance(type_, ir.Ref) and type_.kind == "record":
-            return self.record_name(type_.name)
-        if isinstance(type_, ir.Array):
-            return self._stub_array(type_)
-        if isinstance(type_, ir.Pointer) and isinstance(self.module.resolve(type_.target), ir.Void):
-            return "int | None"
-        return "Any"
+    # -- the .pyi stub: typeshed's ctypes types ------------------------------------------
+    def py_type(self, member: ir.Field) -> StubType:
+        """How the .pyi stub types a member: its class attribute, and what ``__init__`` takes.
 
-    def _stub_array(self, type_: ir.Array) -> str:
-        """``Array[c_float]``, ``Array[Array[c_float]]``: what typeshed's ctypes reads."""
-        elem = self.module.resolve(type_.elem)
-        if isinstance(elem, ir.Array):
-            return f"Array[{self._stub_array(elem)}]"
-        name = self.ctype(type_.elem)
-        return f"Array[{name}]" if name.isidentifier() else "Array[Any]"
+        A ctypes field is typeshed's ``_CField[ctype, read, write]``: the field (with
+        ``.offset``, ``.size``) on the class, the Python value on an instance. A
+        bit-field is the module's ``_BitField`` descriptor, read as ``int`` (or its
+        enum).
+        """
+        if member.bits is not None:
+            return StubType(f"_BitField[{self._enum_or(member.type, 'int')}]", "int")
+        write = self.stub_write(member.type)
+        ctype = self.stub_ctype(member.type)
+        return StubType(f"_CField[{ctype}, {self.stub_read(member.type)}, {write}]", write)
+
+    def stub_ctype(self, type_: ir.Type) -> str:
+        """The ctypes class of a type as a type expression (``_Pointer[D3DKMT_HANDLE]``)."""
+        if isinstance(type_, ir.Pointer):
+            target = self.module.resolve(type_.target)
+            if isinstance(target, ir.Void):
+                return "c_void_p"
+            if isinstance(target, ir.FuncType):
+                return "_CFunctionType"  # an unnamed function type: no class to name
+            return f"_Pointer[{self.stub_ctype(type_.target)}]"
+        if isinstance(type_, ir.Array):
+            return f"Array[{self.stub_ctype(type_.elem)}]"
+        if isinstance(type_, ir.FuncType):
+            return "_CFunctionType"
+        if isinstance(type_, ir.Ref) and type_.kind == "typedef":
+            typedef = self.module.typedefs[type_.name]
+            if not emitted(typedef.loc):  # the prelude's typedefs are spelled out
+                return self.stub_ctype(typedef.type)
+        return self.ctype(type_)  # a name: c_uint32, a record, an alias, a callback
+
+    def stub_read(self, type_: ir.Type, member: bool = True) -> str:
+        """What reading a member of this type gives (ctypes unboxes simple types).
+
+        An enum member reads as its IntEnum (the module's records convert it); a
+        value ctypes hands over itself (a result, a callback's argument) as int.
+        """
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Prim):
+            return _PY_TYPES.get(resolved.kind, "int")
+        if isinstance(resolved, ir.Void):
+            return "None"
+        if isinstance(resolved, ir.Pointer) and isinstance(
+            self.module.resolve(resolved.target), ir.Void
+        ):
+            return "int | None"
+        if isinstance(resolved, ir.Array) and self._is_char(resolved.elem):
+            return "bytes"  # a char array member reads as bytes, up to the first NUL
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return self._enum_or(resolved, "int") if member else "int"
+        return self.stub_ctype(type_)
+
+    def stub_write(self, type_: ir.Type) -> str:
+        """What assigning to a member of this type accepts.
+
+        ctypes takes an instance of the member's own ctypes type too (``c_uint32(5)``
+        into a ``c_uint32``, not ``c_int32(5)``), and for a pointer an array of its
+        type (the array's address) or None.
+        """
+        resolved = self.module.resolve(type_)
+        ctype = self.stub_ctype(type_)
+        if isinstance(resolved, ir.Prim) and resolved.kind == "char":
+            return f"bytes | int | {ctype}"  # one byte, or its value
+        if isinstance(resolved, ir.Prim):
+            return f"{_PY_TYPES.get(resolved.kind, 'int')} | {ctype}"
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return "int"  # the IntEnum or any int
+        if isinstance(resolved, ir.Pointer):
+            target = self.module.resolve(resolved.target)
+            if isinstance(target, ir.Void):
+                return f"int | {ctype} | None"
+            if not isinstance(target, ir.FuncType):
+                elem = self.stub_ctype(resolved.target)
+                return f"_Pointer[{elem}] | Array[{elem}] | None"
+        return self.stub_read(type_)
+
+    def stub_arg(self, type_: ir.Type) -> str:
+        """What a foreign function accepts for a parameter of this type (``from_param``)."""
+        resolved = self.module.resolve(type_)
+        ctype = self.stub_ctype(type_)
+        if isinstance(resolved, ir.Prim):
+            return f"{_PY_TYPES.get(resolved.kind, 'int')} | {ctype}"
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            return "int | c_int32"
+        if isinstance(resolved, ir.Pointer):
+            target = self.module.resolve(resolved.target)
+            if isinstance(target, ir.Void):
+                return "_CVoidConstPLike | None"  # typeshed's: what converts to void*
+            if not isinstance(target, ir.FuncType):
+                return f"_PointerArg[{self.stub_ctype(resolved.target)}]"
+        return ctype  # a record by value, a callback of its type
+
+    def stub_return(self, type_: ir.Type) -> str:
+        """What a foreign function call returns, or a callback is passed."""
+        return self.stub_read(type_, member=False)
+
+    def _enum_or(self, type_: ir.Type, default: str) -> str:
+        resolved = self.module.resolve(type_)
+        if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
+            enum = self.module.enums[resolved.name]
+            if emitted(enum.loc) and enum.members:
+                return self.enum_name(resolved.name)
+        return default
+
+    def _is_char(self, type_: ir.Type) -> bool:
+        resolved = self.module.resolve(type_)
+        return isinstance(resolved, ir.Prim) and resolved.kind == "char"
 
 
 # -- Python names ------------------------------------------------------------------------
@@ -406,10 +498,17 @@ class Names:
         scope += [(f.name, "module") for f in module.functions]
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
+        self._taken: frozenset[str] | None = None
 
     def of(self, c_name: str) -> str:
         """The Python name of a module-level C name."""
         return self._module.get(c_name, c_name)
+
+    def module_names(self) -> frozenset[str]:
+        """Every module-level Python name the module's C names take."""
+        if self._taken is None:
+            self._taken = frozenset(self._module.values())
+        return self._taken
 
     def member(self, key: str, c_name: str) -> str:
         """The Python name of member ``c_name`` of the record with key ``key``."""

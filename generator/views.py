@@ -6,6 +6,7 @@ text out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -44,12 +45,69 @@ class RuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class StubType:
+    """A member's types in the .pyi stub: its class attribute, and what ``__init__`` takes."""
+
+    field: str
+    init: str
+
+
+@dataclass(frozen=True, slots=True)
 class StubMember:
-    """A member as the .pyi stub shows it: name, Python type, documentation."""
+    """A member as the .pyi stub shows it: name, types, documentation."""
 
     name: str
-    py_type: str
+    py_type: StubType
     doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class StubParam:
+    """A parameter of a stub signature: its Python name and the type it accepts."""
+
+    name: str
+    type: str
+
+
+def instance_name(names: Iterable[str]) -> str:
+    """``self``, unless a parameter (a member, for ``__init__``) already has that name.
+
+    Then ``__self``: no C name becomes one (``python_name`` keeps one leading
+    underscore), and type checkers take a leading underscore for ``self``.
+    """
+    return "__self" if "self" in names else "self"
+
+
+@dataclass(frozen=True, slots=True)
+class StubSignature:
+    """A function or callback type as the stub types it.
+
+    ``params`` and ``returns`` type a call; ``receives`` and ``gives`` the Python
+    function a callback object wraps (what ctypes passes it, what it must return).
+    """
+
+    params: tuple[StubParam, ...]
+    returns: str
+    receives: tuple[str, ...] = ()
+    gives: str = "None"
+
+    @property
+    def parameters(self) -> str:
+        """The parameter list, positional-only as ctypes calls are: ``pData: X, /``."""
+        if not self.params:
+            return ""
+        return ", ".join(f"{p.name}: {p.type}" for p in self.params) + ", /"
+
+    @property
+    def method_parameters(self) -> str:
+        """The parameter list of ``__call__``: ``self``, then the parameters."""
+        instance = instance_name(p.name for p in self.params)
+        return ", ".join(filter(None, (instance, self.parameters)))
+
+    @property
+    def callable(self) -> str:
+        """The type of a Python function a callback object can wrap."""
+        return f"Callable[[{', '.join(self.receives)}], {self.gives}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +132,14 @@ class RecordView:
     layout: LayoutView | None = None  # MSVC's layout, for check_layout()
     # Arrays of records validate() checks element by element: (pointer, count)
     elements: tuple[tuple[str, str], ...] = ()
+
+    init_positional: tuple[StubParam, ...] = ()  # what ctypes also takes by position
+    init_keyword: tuple[StubParam, ...] = ()
+
+    @property
+    def init_self(self) -> str:
+        """The name of ``__init__``'s instance parameter."""
+        return instance_name(p.name for p in self.init_positional + self.init_keyword)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +170,7 @@ class FunctionView:
     argtypes: tuple[str, ...]
     argnames: tuple[str, ...]
     doc: str
+    stub: StubSignature | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +178,15 @@ class AliasView:
     """A typedef: a plain alias, or (with a docstring) a callback type.
 
     For a callback, ``expr`` is its signature: return type, then argument types.
+    ``stub`` is the alias as a type expression for the .pyi stub; ``signature``
+    the callback's.
     """
 
     name: str
     expr: str
     doc: str | None = None
+    stub: str = ""
+    signature: StubSignature | None = None
 
 
 @dataclass(slots=True)
@@ -139,3 +210,8 @@ class ModuleView:
     names: list[str] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
     stub_imports: list[str] = field(default_factory=list)
+    # Whether the stub's declarations use these (pyright --strict reports an import
+    # nothing reads).
+    shadow_aliases: list[tuple[str, str]] = field(default_factory=list)  # (alias, type)
+    stub_uses_cfield: bool = False
+    stub_uses_final: bool = False

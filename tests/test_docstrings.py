@@ -235,7 +235,7 @@ def test_constants_get_their_header_comment(tmp_path: Path) -> None:
         assert "D3DKMT_UNDOCUMENTED" not in documented
         assert "D3DKMT_AFTER_DIRECTIVE" not in documented
     assert "#: A trailing comment\nD3DKMT_LONE = 7\n" in result.text  # type: ignore[attr-defined]
-    assert 'D3DKMT_LONE: int\n"""A trailing comment"""\n' in result.stub  # type: ignore[attr-defined]
+    assert 'D3DKMT_LONE: Final = 7\n"""A trailing comment"""\n' in result.stub  # type: ignore[attr-defined]
     counts = result.report["counts"]["constants"]  # type: ignore[attr-defined]
     assert (counts["total"], counts["comment"], counts["none"]) == (6, 4, 2)
 
