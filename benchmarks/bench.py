@@ -168,6 +168,56 @@ def measure_ours(header: Path, docs: Sequence[Path], rules: str, repeat: int) ->
 
 
 # ---------------------------------------------------------------------------
+# d3dkmt-codegen as a maintainer runs it: the command line, with its cache
+
+
+def measure_cli(corpus: Path, docs: Sequence[Path], repeat: int) -> dict[str, dict]:
+    """Whole ``d3dkmt-codegen`` processes on libdxg (docs, both ABIs, shipped rules),
+    best of ``repeat``, in four cases of the cache:
+
+    - cold: an empty cache;
+    - new header, pages cached: the cache holds a run on another header (Wine's)
+      with the same pages, as at an SDK update;
+    - generate / check on unchanged inputs: the cache holds this very run.
+    """
+    libdxg = corpus / "headers" / "libdxg" / "d3dkmthk.h"
+    wine = corpus / "headers" / "wine" / "d3dkmthk.h"
+    pages = [arg for d in docs for arg in ("--docs", str(d))]
+
+    def command(verb: str, header: Path, out: Path, cache: Path) -> list[str]:
+        return [sys.executable, "-m", "generator", verb, "--header", str(header), *pages,
+                "--out", str(out), "--cache-dir", str(cache)]  # fmt: skip
+
+    cases: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_cli_") as tmp:
+        work = Path(tmp)
+        primed = {"pages": work / "primed-pages", "all": work / "primed-all"}
+        run(command("generate", wine, work / "o-wine", primed["pages"]), cwd=REPO)
+        run(command("generate", libdxg, work / "o-all", primed["all"]), cwd=REPO)
+        for case, verb, prime in (
+            ("cold generate (empty cache)", "generate", None),
+            ("new header, pages cached", "generate", "pages"),
+            ("generate, unchanged inputs", "generate", "all"),
+            ("check, unchanged inputs", "check", "all"),
+        ):
+            runs = []
+            for i in range(repeat):
+                cache = work / f"cache-{len(cases)}-{i}"
+                if prime:
+                    shutil.copytree(primed[prime], cache)
+                out = work / ("o-all" if verb == "check" else f"out-{len(cases)}-{i}")
+                r = run(command(verb, libdxg, out, cache), cwd=REPO)
+                if r.returncode != 0:
+                    cases[case] = {"error": failed(verb, r)}
+                    break
+                runs.append(r)
+            else:
+                fastest = best(runs)
+                cases[case] = {"seconds": fastest.wall, "rss_mb": max(r.rss_mb for r in runs)}
+    return cases
+
+
+# ---------------------------------------------------------------------------
 # d3dkmt-codegen: stage by stage, in this process
 
 
@@ -655,6 +705,26 @@ def show(results: dict) -> str:
         rows.append((row["tool"], row["header"], secs, rss, row["notes"]))
     out += [table(rows), ""]
 
+    cli = results.get("cli")
+    if cli:
+        peer = next(
+            (r["seconds"] for r in results["rows"]
+             if r["tool"] == "clang2py -k cdefstu (x64)" and r["seconds"]),
+            None,
+        )  # fmt: skip
+        out.append(
+            "## d3dkmt-codegen on libdxg (docs, x64+x86), whole process, "
+            + (f"against clang2py x64 ({peer:.2f} s) in this run" if peer else "no clang2py here")
+        )
+        rows = [("case", "time (s)", "ratio to clang2py", "peak RSS (MB)")]
+        for case, got in cli.items():
+            if "error" in got:
+                rows.append((case, "-", "-", got["error"]))
+                continue
+            ratio = f"{got['seconds'] / peer:.2f}x" if peer else "-"
+            rows.append((case, f"{got['seconds']:.2f}", ratio, f"{got['rss_mb']:.0f}"))
+        out += [table(rows), ""]
+
     b = results.get("stages")
     if b:
         out.append(
@@ -815,6 +885,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         add(measure_ours(header, docs, "none", n))
         add(measure_ours(header, docs, "shipped", n))
+
+    print("timing the command line with its cache ...", file=sys.stderr)
+    results["cli"] = measure_cli(corpus, docs, n)
 
     if not args.no_peers:
         print("timing peers ...", file=sys.stderr)

@@ -379,3 +379,19 @@ def test_a_repurposed_member_is_no_rename_and_errors_name_the_side(
     assert sorted(c["kind"] for c in report["changes"]) == ["member-added", "member-removed"]
     assert main(["diff", str(old), str(old), "--new-interface-version", "WDDM9_9"]) == 2
     assert "error: new side: --interface-version WDDM9_9" in capsys.readouterr().err
+
+
+def test_without_header_or_sdk_the_installed_kit_is_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows the newest installed Kit is the default (here: one made to look so)."""
+    import generator.cli as cli
+
+    root = _kit(tmp_path)
+    monkeypatch.setattr(cli, "installed_kit_root", lambda: root)
+    out = tmp_path / "out"
+    assert main(["generate", "--out", str(out)]) == 0
+    assert "# SDK version: 10.0.26100.0" in (out / "d3dkmthk.py").read_text()
+    monkeypatch.setattr(cli, "installed_kit_root", lambda: None)  # elsewhere: the sample
+    assert main(["generate", "--out", str(out)]) == 0
+    assert "SDK version" not in (out / "d3dkmthk.py").read_text()
