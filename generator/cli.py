@@ -21,7 +21,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import WriteFailed, recover, write_atomically
 from .cache import default_dir as default_cache_dir
-from .errors import GeneratorError, Loc, option_error
+from .errors import GeneratorError, option_error
 from .options import COMMAND_LINE, INTERFACE_VERSION, Options
 from .outputs import Outputs, outputs
 from .sdk import find_kit, installed_kit_root
@@ -487,6 +487,8 @@ def _diff(args: argparse.Namespace) -> int:
                 sides.append(_diff_side(args, side))
             except GeneratorError as error:
                 # Say which side: both may read the same header under other options.
+                if error.message.startswith(side.upper() + " "):
+                    raise
                 raise GeneratorError(error.loc, f"{side} side: {error.message}") from None
         old, new = sides
     except GeneratorError as error:
@@ -510,7 +512,7 @@ def _diff_side(args: argparse.Namespace, side: str) -> dict:
         header, includes, version = path, (), None
     elif path.is_dir() or args.sdk is None:
         if not path.is_dir():
-            raise GeneratorError(Loc(spec), "no such header, Kit folder or ABI snapshot")
+            raise option_error(side.upper(), spec, "no such header, Kit folder or ABI snapshot")
         kit = find_kit(path, args.sdk_version)
         header, includes, version = kit.header, kit.include_dirs, kit.version
     else:
