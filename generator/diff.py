@@ -109,19 +109,35 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], labels: tuple[str, s
     return Report(side(labels[0], old), side(labels[1], new), changes)
 
 
+def _ends(
+    kind: str, old: Mapping, new: Mapping, value: Any = None, detail: Any = None
+) -> Iterator[Change]:
+    """Names only in ``old`` (removed: breaking) and only in ``new`` (added).
+
+    ``value(entry)`` is what the change's ``old``/``new`` hold; ``detail(entry)``,
+    words for the message of an addition.
+    """
+    for name in sorted(old.keys() - new.keys()):
+        entry = old[name]
+        held = value(entry) if value else None
+        yield Change(f"{kind}-removed", name, True, f"{kind} {name} removed", old=held,
+                     old_loc=entry["loc"])  # fmt: skip
+    for name in sorted(new.keys() - old.keys()):
+        entry = new[name]
+        extra = f" ({detail(entry)})" if detail else ""
+        held = value(entry) if value else None
+        yield Change(f"{kind}-added", name, False, f"{kind} {name} added{extra}", new=held,
+                     new_loc=entry["loc"])  # fmt: skip
+
+
 # -- records ------------------------------------------------------------------------
 
 
 def _records(old: Mapping, new: Mapping, abis: Sequence[str]) -> Iterator[Change]:
-    for name in sorted(old.keys() - new.keys()):
-        yield Change(
-            "record-removed", name, True, f"record {name} removed", old_loc=old[name]["loc"]
-        )
-    for name in sorted(new.keys() - old.keys()):
-        sizes = ", ".join(f"{abi} {new[name][abi]['size']} bytes" for abi in abis)
-        yield Change(
-            "record-added", name, False, f"record {name} added ({sizes})", new_loc=new[name]["loc"]
-        )
+    def sizes(entry: Mapping) -> str:
+        return ", ".join(f"{abi} {entry[abi]['size']} bytes" for abi in abis)
+
+    yield from _ends("record", old, new, detail=sizes)
     for name in sorted(old.keys() & new.keys()):
         yield from _record(name, old[name], new[name], abis)
 
@@ -286,10 +302,7 @@ def _members(name: str, old: Mapping, new: Mapping, abis: Sequence[str]) -> Iter
 
 
 def _enums(old: Mapping, new: Mapping) -> Iterator[Change]:
-    for name in sorted(old.keys() - new.keys()):
-        yield Change("enum-removed", name, True, f"enum {name} removed", old_loc=old[name]["loc"])
-    for name in sorted(new.keys() - old.keys()):
-        yield Change("enum-added", name, False, f"enum {name} added", new_loc=new[name]["loc"])
+    yield from _ends("enum", old, new)
     for name in sorted(old.keys() & new.keys()):
         was, now = old[name]["values"], new[name]["values"]
         for value in was:
@@ -330,15 +343,9 @@ def _enums(old: Mapping, new: Mapping) -> Iterator[Change]:
 
 def _values(kind: str, old: Mapping, new: Mapping) -> Iterator[Change]:
     """Constants and GUIDs: a name with a value."""
-    for name in sorted(old.keys() - new.keys()):
-        yield Change(
-            f"{kind}-removed",
-            name,
-            True,
-            f"{kind} {name} removed",
-            old=old[name]["value"],
-            old_loc=old[name]["loc"],
-        )
+    yield from _ends(
+        kind, old, new, value=lambda e: e["value"], detail=lambda e: f"= {_show(e['value'])}"
+    )
     for name in sorted(old.keys() & new.keys()):
         was, now = old[name]["value"], new[name]["value"]
         if was != now:
@@ -352,15 +359,6 @@ def _values(kind: str, old: Mapping, new: Mapping) -> Iterator[Change]:
                 old_loc=old[name]["loc"],
                 new_loc=new[name]["loc"],
             )
-    for name in sorted(new.keys() - old.keys()):
-        yield Change(
-            f"{kind}-added",
-            name,
-            False,
-            f"{kind} {name} added (= {_show(new[name]['value'])})",
-            new=new[name]["value"],
-            new_loc=new[name]["loc"],
-        )
 
 
 def _show(value: Any) -> str:
@@ -368,15 +366,7 @@ def _show(value: Any) -> str:
 
 
 def _typedefs(old: Mapping, new: Mapping) -> Iterator[Change]:
-    for name in sorted(old.keys() - new.keys()):
-        yield Change(
-            "typedef-removed",
-            name,
-            True,
-            f"typedef {name} removed",
-            old=old[name]["type"],
-            old_loc=old[name]["loc"],
-        )
+    yield from _ends("typedef", old, new, value=lambda e: e["type"], detail=lambda e: e["type"])
     for name in sorted(old.keys() & new.keys()):
         was, now = old[name], new[name]
         if was["type"] != now["type"] or was["canonical"] != now["canonical"]:
@@ -392,18 +382,6 @@ def _typedefs(old: Mapping, new: Mapping) -> Iterator[Change]:
                 old_loc=was["loc"],
                 new_loc=now["loc"],
             )
-    for name in sorted(new.keys() - old.keys()):
-        yield Change(
-            "typedef-added",
-            name,
-            False,
-            f"typedef {name} added ({new[name]['type']})",
-            new=new[name]["type"],
-            new_loc=new[name]["loc"],
-        )
-
-
-# -- functions and callback types ------------------------------------------------------
 
 
 def _spelled(signature: Mapping, key: str) -> str:
@@ -424,15 +402,7 @@ def _canonical(signature: Mapping) -> tuple:
 
 
 def _signatures(kind: str, old: Mapping, new: Mapping) -> Iterator[Change]:
-    for name in sorted(old.keys() - new.keys()):
-        yield Change(
-            f"{kind}-removed",
-            name,
-            True,
-            f"{kind} {name} removed",
-            old=_spelled(old[name], "type"),
-            old_loc=old[name]["loc"],
-        )
+    yield from _ends(kind, old, new, value=lambda e: _spelled(e, "type"))
     for name in sorted(old.keys() & new.keys()):
         was, now = old[name], new[name]
         before, after = _spelled(was, "type"), _spelled(now, "type")
@@ -449,15 +419,6 @@ def _signatures(kind: str, old: Mapping, new: Mapping) -> Iterator[Change]:
             new=after,
             old_loc=was["loc"],
             new_loc=now["loc"],
-        )
-    for name in sorted(new.keys() - old.keys()):
-        yield Change(
-            f"{kind}-added",
-            name,
-            False,
-            f"{kind} {name} added",
-            new=_spelled(new[name], "type"),
-            new_loc=new[name]["loc"],
         )
 
 
