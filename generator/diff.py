@@ -384,6 +384,9 @@ def _typedefs(old: Mapping, new: Mapping) -> Iterator[Change]:
             )
 
 
+# -- functions and callback types ------------------------------------------------------
+
+
 def _spelled(signature: Mapping, key: str) -> str:
     params = ", ".join(
         f"{p[key]} {p['name']}" if p.get("name") else p[key] for p in signature["params"]
