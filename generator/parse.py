@@ -174,12 +174,15 @@ class _Parser(c_parser.CParser):
         return tok
 
     def _peek(self, k: int = 1):  # noqa: ANN202
+        # pycparser's own _peek, with the check where it classifies a token (the
+        # parser peeks at every token many times: one method call less each).
         tok = self._tokens.peek(k)
-        if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k):
-            self._scope_stack[0][tok.value] = True
-            self._typedef_checked_token = None
-            self.undeclared.append((tok.value, self._tok_coord(tok)))
-        return super()._peek(k)
+        if tok is not self._typedef_checked_token:
+            if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k):
+                self._scope_stack[0][tok.value] = True
+                self.undeclared.append((tok.value, self._tok_coord(tok)))
+            self._classify_identifier(tok)
+        return tok
 
     def _undeclared_type(self, tok, k: int) -> bool:  # noqa: ANN001
         if any(tok.value in scope for scope in self._scope_stack):

@@ -498,6 +498,7 @@ class Names:
         scope += [(f.name, "module") for f in module.functions]
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
+        self._paths: dict[tuple[str, str], str] = {}  # (record key, C path) -> Python path
         self._taken: frozenset[str] | None = None
 
     def of(self, c_name: str) -> str:
@@ -519,6 +520,12 @@ class Names:
 
     def path(self, key: str, c_path: str) -> str:
         """A member path (``Flags.Primary``) in Python names; what is no member stays."""
+        known = self._paths.get((key, c_path))
+        if known is None:
+            known = self._paths[(key, c_path)] = self._path(key, c_path)
+        return known
+
+    def _path(self, key: str, c_path: str) -> str:
         parts: list[str] = []
         current: str | None = key
         for part in c_path.split("."):
