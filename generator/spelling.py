@@ -204,7 +204,10 @@ class Spelling:
             return "_CFunctionType"
         if isinstance(type_, ir.Ref) and type_.kind == "typedef":
             typedef = self.module.typedefs[type_.name]
-            if not emitted(typedef.loc):  # the prelude's typedefs are spelled out
+            resolved = self.module.resolve(type_)
+            if not emitted(typedef.loc) or _holds_record_array(self.module, resolved):
+                # The prelude's typedefs, and arrays of records (which the module
+                # spells out too), are written as what they stand for.
                 return self.stub_ctype(typedef.type)
         return self.ctype(type_)  # a name: c_uint32, a record, an alias, a callback
 

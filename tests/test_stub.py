@@ -27,11 +27,13 @@ MARK = "# error"
 
 # Awkward cases in one header: every kind of member, a callback, functions taking
 # void*, handles and enums, a member named self, bit-fields before plain members,
-# members named like the types the record's other members have.
+# members named like the types the record's other members have, a typedef'd
+# array of records.
 CASES = """\
 typedef UINT CASE_HANDLE;
 typedef enum _CASE_MODE { CASE_MODE_A = 1, CASE_MODE_B = 2 } CASE_MODE;
 typedef struct _CASE_INNER { UINT x; } CASE_INNER;
+typedef CASE_INNER CASE_INNERS[3];
 typedef VOID (APIENTRY *PFN_CASE_NOTIFY)(CASE_INNER* pInner, UINT value);
 typedef CASE_MODE (APIENTRY *PFN_CASE_PICK)(CASE_MODE Mode);
 typedef struct _CASES
@@ -50,6 +52,7 @@ typedef struct _CASES
     CASE_MODE Kind : 4;
     union { UINT AsUint; FLOAT AsFloat; };
     UINT self;
+    CASE_INNERS Three;
 } CASES, *PCASES;
 typedef struct _CASE_SHADOW
 {
