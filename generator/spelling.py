@@ -502,6 +502,8 @@ class Names:
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
         self._paths: dict[tuple[str, str], str] = {}  # (record key, C path) -> Python path
+        self._roots: dict[str, str] = {}  # record key -> the class its members are in
+        self._fields: dict[str, dict[str, ir.Field]] = {}  # key -> members by C name
         self._taken: frozenset[str] | None = None
 
     def of(self, c_name: str) -> str:
@@ -568,6 +570,12 @@ class Names:
 
     def _lift_root(self, key: str) -> str:
         """The record whose class the members of ``key`` are lifted into, if any."""
+        root = self._roots.get(key)
+        if root is None:
+            root = self._roots[key] = self._find_root(key)
+        return root
+
+    def _find_root(self, key: str) -> str:
         while True:
             parent = self.module.records.get(self.module.records[key].parent or "")
             if parent is None or not any(_is_anonymous(f, key) for f in parent.fields or ()):
@@ -583,18 +591,19 @@ class Names:
                 yield from self._lifted(field.type.name)
 
     def _field(self, key: str, c_name: str) -> ir.Field | None:
+        """The member ``c_name`` of a record's class (an anonymous member's included)."""
+        fields = self._fields.get(key)
+        if fields is None:
+            fields = self._fields[key] = {}
+            self._collect(key, fields)
+        return fields.get(c_name)
+
+    def _collect(self, key: str, into: dict[str, ir.Field]) -> None:
         for field in self.module.records[key].fields or ():
-            if field.name == c_name:
-                return field
-            if (
-                field.name is None
-                and isinstance(field.type, ir.Ref)
-                and field.type.kind == "record"
-            ):
-                found = self._field(field.type.name, c_name)
-                if found is not None:
-                    return found
-        return None
+            if field.name is not None:
+                into.setdefault(field.name, field)
+            elif isinstance(field.type, ir.Ref) and field.type.kind == "record":
+                self._collect(field.type.name, into)
 
 
 def _is_anonymous(field: ir.Field, key: str) -> bool:
