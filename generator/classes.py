@@ -351,7 +351,8 @@ class RecordClasses:
     def _is_signed(self, type_: ir.Type) -> bool:
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
-            return True
+            # MSVC: an int; GCC (wsl): unsigned when no value is negative and one needs it.
+            return self.layouts[self.module.abis[0]].enum_type(resolved.name)[1]
         return isinstance(resolved, ir.Prim) and resolved.kind in _SIGNED_KINDS
 
 

@@ -162,6 +162,9 @@ def analysis_key(options: Options) -> str | None:
 def _analyze(options: Options) -> Analysis:
     diagnostics = Diagnostics()
     defines = _defines(options)
+    if tuple(options.abis) not in (("x64", "x86"), ("wsl",)):
+        # One preprocess pass gives one IR: _WIN32 decides what the header declares.
+        raise ValueError(f"abis {options.abis!r}: either ('x64', 'x86') or ('wsl',)")
     # The first ABI's text is the module's: x64 (x86 adds its size checks), or wsl.
     first = options.abis[0]
     pp = preprocess(options.header, abi=first, include_dirs=options.include_dirs, defines=defines)

@@ -126,3 +126,20 @@ def test_cli_generate_and_show_for_wsl(corpus: Path, tmp_path: Path, capsys) -> 
     assert main(["show", "D3DKMT_DESTROYALLOCATION", *args]) == 0
     shown = capsys.readouterr().out
     assert "wsl: offset size" in shown and "size 24, align 8" in shown
+
+
+def test_unsigned_enum_bitfield_reads_back_unsigned(tmp_path: Path) -> None:
+    # GCC: an enum with 0x80000000 and no negative value is an unsigned int, so a
+    # bit-field of it holds no sign.
+    header = tmp_path / "enum_bits.h"
+    header.write_text(
+        "typedef enum _BIG { SMALL = 1, LARGE = 0x80000000 } BIG;\n"
+        "typedef struct _HOLDS { BIG e : 2; BIG f : 32; } HOLDS;\n",
+        encoding="utf-8",
+    )
+    _compare(header, tmp_path, abis=WSL)
+    module = load_module(tmp_path / "enum_bits.py", "wsl_enum_bits")
+    value = module.HOLDS()
+    value.e = 3
+    value.f = 0x80000000
+    assert value.e == 3 and value.f == module.BIG.LARGE == 0x80000000
