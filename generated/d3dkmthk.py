@@ -422,16 +422,19 @@ def _callback(name, restype, *argtypes, doc):
 class _Function:
     """A function of gdi32.dll, bound on first call so that importing works anywhere."""
 
-    def __init__(self, name, restype, argtypes, argnames, doc):
+    def __init__(self, name, restype, argtypes, argnames, doc, only_on=None):
         self.__name__ = name
         self.__doc__ = doc
         self.restype = restype
         self.argtypes = argtypes
         self.argnames = argnames
+        self.only_on = only_on
         self._bound = None
 
     def __call__(self, *args):
         if self._bound is None:
+            if self.only_on:
+                raise OSError(f"{self.__name__} is declared for {self.only_on} only, not in gdi32.dll")
             if not _IS_WINDOWS:
                 raise OSError(
                     f"{self.__name__} is exported by gdi32.dll on Windows; "

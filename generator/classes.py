@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import ir
-from .layout import ABIS, FieldLayout, Layout, RecordLayout
+from .layout import FieldLayout, Layout, RecordLayout
 from .spelling import Spelling, emitted
 from .views import BitFieldView, FieldView
 
@@ -52,6 +52,9 @@ class RecordClasses:
         return self._bodies[key]
 
     def _body(self, key: str) -> ClassBody:
+        if self.module.abis == ("wsl",):
+            return self._body_sysv(key)
+        abis = self.module.abis
         record = self.module.records[key]
         anonymous: list[str] = []
         fields: list[FieldView] = []
@@ -66,8 +69,8 @@ class RecordClasses:
         units = _UnitNamer(scope)
         aligners = 0
         is_struct = record.kind == "struct"
-        per_abi = {abi: self.layouts[abi].record(key) for abi in ABIS}
-        ends = dict.fromkeys(ABIS, 0)  # where the previous member ends, per ABI
+        per_abi = {abi: self.layouts[abi].record(key) for abi in abis}
+        ends = dict.fromkeys(abis, 0)  # where the previous member ends, per ABI
         members = zip(record.fields or (), layout.fields, strict=True)
         leading = self._record_aligner(record, layout)
         if leading:
@@ -79,7 +82,7 @@ class RecordClasses:
                 fields.append(FieldView(f"_align{scope}_{aligners}", aligner))
                 aligners += 1
             if place is not None and is_struct:
-                for abi in ABIS:  # a ': 0' moves the end to its aligned offset
+                for abi in abis:  # a ': 0' moves the end to its aligned offset
                     there = per_abi[abi].fields[index]
                     ends[abi] = max(ends[abi], there.offset + there.size)
             if place is None or place.bits == 0:
@@ -106,23 +109,11 @@ class RecordClasses:
                     )
                 continue
             units.close()
-            if member.name is None:
-                target = self.module.resolve(member.type)
-                attr = "_u" + self._scope(target.name)
-                anonymous.append(attr)
-                fields.append(FieldView(attr, self.spelling.ctype(member.type)))
-                bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
-                enum_fields.extend(self.body(target.name).enum_fields)
-            else:
-                name = self.spelling.names.member(key, member.name)
-                fields.append(FieldView(name, self.spelling.ctype(member.type)))
-                enum_class = self._enum_class(member.type)
-                if enum_class:
-                    enum_fields.append((name, enum_class))
+            self._plain_member(key, member, anonymous, fields, bitfields, enum_fields)
         if layout.filler:
-            fillers = {abi: per_abi[abi].filler for abi in ABIS}
+            fillers = {abi: per_abi[abi].filler for abi in abis}
             fields.append(FieldView(f"_empty{scope}", _bytes_by_abi(fillers)))
-            ends = {abi: max(ends[abi], fillers[abi]) for abi in ABIS}
+            ends = {abi: max(ends[abi], fillers[abi]) for abi in abis}
         # Under #pragma pack ctypes cannot align past the pack, though MSVC does for
         # alignas: pad the tail to MSVC's size (and ask 3.13+ for the alignment).
         align_attr = None
@@ -131,11 +122,125 @@ class RecordClasses:
             if is_struct:
                 # Members sit where MSVC puts them; the tail bytes make up the size
                 # (a multiple of any alignment ctypes rounds it to).
-                tails = {abi: per_abi[abi].size - ends[abi] for abi in ABIS}
+                tails = {abi: per_abi[abi].size - ends[abi] for abi in abis}
             else:
-                tails = {abi: per_abi[abi].size for abi in ABIS}
+                tails = {abi: per_abi[abi].size for abi in abis}
             if any(tails.values()):
                 fields.append(FieldView(f"_tail{scope}", _bytes_by_abi(tails)))
+        return ClassBody(
+            tuple(anonymous), tuple(fields), tuple(bitfields), align_attr, tuple(enum_fields)
+        )
+
+    def _plain_member(
+        self,
+        key: str,
+        member: ir.Field,
+        anonymous: list[str],
+        fields: list[FieldView],
+        bitfields: list[BitFieldView],
+        enum_fields: list[tuple[str, str]],
+    ) -> None:
+        """A member that is no bit-field: as ctypes declares it (anonymous ones lifted)."""
+        if member.name is None:
+            target = self.module.resolve(member.type)
+            attr = "_u" + self._scope(target.name)
+            anonymous.append(attr)
+            fields.append(FieldView(attr, self.spelling.ctype(member.type)))
+            bitfields.extend(self._lifted_bitfields(member.type, (attr,)))
+            enum_fields.extend(self.body(target.name).enum_fields)
+        else:
+            name = self.spelling.names.member(key, member.name)
+            fields.append(FieldView(name, self.spelling.ctype(member.type)))
+            enum_class = self._enum_class(member.type)
+            if enum_class:
+                enum_fields.append((name, enum_class))
+
+    def _body_sysv(self, key: str) -> ClassBody:
+        """The class body for the wsl ABI (System V x86-64, GCC's layout).
+
+        ctypes on Linux already places plain members as GCC does (``_pack_``
+        included); only bit-fields differ (GCC packs them across types, at the
+        next free bit). Each run of bit-fields becomes one unit holding exactly
+        the bytes GCC gives it, padding bytes go where GCC skips to a boundary,
+        and an aligner gives the class the alignment named bit-fields or
+        ``aligned`` attributes give the record.
+        """
+        record = self.module.records[key]
+        engine = self.layouts["wsl"]
+        layout = engine.record(key)
+        scope = self._scope(key)
+        is_union = record.kind == "union"
+        pack = engine.pack(record)
+        anonymous: list[str] = []
+        fields: list[FieldView] = []
+        bitfields: list[BitFieldView] = []
+        enum_fields: list[tuple[str, str]] = []
+        end = 0  # bytes ctypes has laid out so far (a union: its largest member)
+        have = 1  # the alignment ctypes gives the class so far
+        pads = units = 0
+        members = list(zip(record.fields or (), layout.fields, strict=True))
+        index = 0
+        while index < len(members):
+            member, place = members[index]
+            if place is None or member.bits == 0:
+                index += 1  # ': 0' only moves what follows, whose offset we know
+                continue
+            if member.bits is None:
+                align = self._ctypes_align(member.type)
+                align = min(align, pack) if pack else align
+                if not is_union and _round_up(end, align) != place.offset:
+                    fields.append(FieldView(f"_align{scope}_{pads}", _bytes(place.offset - end)))
+                    pads += 1
+                end = max(end, place.size) if is_union else place.offset + place.size
+                have = max(have, align)
+                self._plain_member(key, member, anonymous, fields, bitfields, enum_fields)
+                index += 1
+                continue
+            # A run of bit-fields (in a union: one): the bytes their bits fall in.
+            run = [(member, place)]
+            index += 1
+            while not is_union and index < len(members) and members[index][0].bits:
+                run.append(members[index])
+                index += 1
+            starts = [p.offset * 8 + (p.bit_offset or 0) for _, p in run]
+            first = min(starts) // 8
+            last = max(s + (m.bits or 0) for s, (m, _) in zip(starts, run, strict=True))
+            width = (last + 7) // 8 - first
+            if not is_union and first > end:
+                fields.append(FieldView(f"_align{scope}_{pads}", _bytes(first - end)))
+                pads += 1
+            name = f"_bits{scope}_{units}"
+            units += 1
+            if width in _UNIT_TYPES and first % width == 0 and width <= layout.align:
+                fields.append(FieldView(name, _UNIT_TYPES[width]))
+                have = max(have, min(width, pack) if pack else width)
+            else:
+                fields.append(FieldView(name, _bytes(width)))
+            end = max(end, width) if is_union else first + width
+            for (bit_member, _), start in zip(run, starts, strict=True):
+                if bit_member.name:
+                    bitfields.append(
+                        BitFieldView(
+                            self.spelling.names.member(key, bit_member.name),
+                            (name,),
+                            start - first * 8,
+                            bit_member.bits or 0,
+                            self._is_signed(bit_member.type),
+                            self._enum_class(bit_member.type),
+                        )  # fmt: skip
+                    )
+        align_attr = None
+        if have < layout.align:
+            if pack and layout.align > pack:
+                align_attr = layout.align  # _pack_ caps an aligner too
+            else:
+                fields.insert(0, FieldView(f"_align{scope}_{pads}", _aligner(layout.align)))
+                have = layout.align
+        # GCC's size where ctypes would stop short (an aligned record, say); the
+        # class alignment set past a pack does not round ctypes' size up.
+        if layout.size > _round_up(end, have):
+            tail = layout.size if is_union else layout.size - end
+            fields.append(FieldView(f"_tail{scope}", _bytes(tail)))
         return ClassBody(
             tuple(anonymous), tuple(fields), tuple(bitfields), align_attr, tuple(enum_fields)
         )
@@ -160,6 +265,7 @@ class RecordClasses:
         if place is None:
             return None
         engine = self.layouts["x64"]
+        abis = self.module.abis
         if place.bits == 0 and record.kind == "union":
             return f"(c_uint8 * {engine.size_align(member.type)[0]})"
         if place.bits == 0:
@@ -182,7 +288,7 @@ class RecordClasses:
             return _aligner(required)
         if record.kind == "union":
             return None  # offsets are 0; the tail padding gives the size
-        return _bytes_by_abi({abi: per_abi[abi].fields[index].offset - ends[abi] for abi in ABIS})
+        return _bytes_by_abi({abi: per_abi[abi].fields[index].offset - ends[abi] for abi in abis})
 
     def _record_aligner(self, record: ir.Record, layout: RecordLayout) -> str | None:
         """A leading aligner for ``__declspec(align(n))`` on the record itself, where
@@ -201,7 +307,7 @@ class RecordClasses:
         Every record class has MSVC's alignment (aligners, ``_align_``); an aligned
         typedef's is spelled as its underlying type, so has that one's.
         """
-        engine = self.layouts["x64"]
+        engine = self.layouts[self.module.abis[0]]
         target = self.module.resolve(type_)
         while isinstance(target, ir.Array):
             target = self.module.resolve(target.elem)
@@ -245,7 +351,8 @@ class RecordClasses:
     def _is_signed(self, type_: ir.Type) -> bool:
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
-            return True
+            # MSVC: an int; GCC (wsl): unsigned when no value is negative and one needs it.
+            return self.layouts[self.module.abis[0]].enum_type(resolved.name)[1]
         return isinstance(resolved, ir.Prim) and resolved.kind in _SIGNED_KINDS
 
 
@@ -271,10 +378,18 @@ class _UnitNamer:
         self.open_at = None
 
 
+def _bytes(count: int) -> str:
+    return f"(c_uint8 * {count})"
+
+
+def _round_up(value: int, align: int) -> int:
+    return (value + align - 1) // align * align
+
+
 def _bytes_by_abi(counts: Mapping[str, int]) -> str:
     """A byte array whose length may differ per ABI (chosen when the module loads)."""
     if len(set(counts.values())) == 1:
-        return f"(c_uint8 * {counts['x64']})"
+        return _bytes(next(iter(counts.values())))
     return f'(c_uint8 * ({counts["x64"]} if _ABI == "x64" else {counts["x86"]}))'
 
 

@@ -85,6 +85,14 @@ def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
         help="where to cache parsed headers, pages and outputs (default: the user's cache)",
     )
     sub.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    if sub.prog.split()[-1] != "show":  # show has its own --abi (columns)
+        sub.add_argument(
+            "--abi",
+            choices=("windows", "wsl"),
+            default="windows",
+            help="windows: x64 and x86 layouts (default); wsl: Linux x86-64 under WSL 2, "
+            "calling libdxcore.so (the header reads differently there: no _WIN32)",
+        )
     if sides:
         for side in ("old", "new"):
             sub.add_argument(
@@ -174,7 +182,7 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print one record's layout, pahole-style")
     show.add_argument("name", metavar="NAME", help="the record: typedef name or tag")
     _input_options(show)
-    show.add_argument("--abi", choices=("x64", "x86", "both"), default="both")
+    show.add_argument("--abi", choices=("x64", "x86", "both", "wsl"), default="both")
     show.add_argument(
         "--docs",
         action="append",
@@ -246,7 +254,13 @@ def _options(args: argparse.Namespace) -> Options:
         interface_version=args.interface_version,
         sdk_version=sdk_version,
         cache_dir=_cache_dir(args),
+        abis=_abis(args),
     )
+
+
+def _abis(args: argparse.Namespace) -> tuple[str, ...]:
+    """The module's ABIs: wsl alone (its own header text), else both Windows ones."""
+    return ("wsl",) if args.abi == "wsl" else ("x64", "x86")
 
 
 def _cache_dir(args: argparse.Namespace) -> Path | None:
@@ -267,6 +281,8 @@ def _command_line(args: argparse.Namespace) -> str:
     parts += [f"-D {d}" for d in args.defines]
     if args.interface_version:
         parts.append(f"--interface-version {args.interface_version}")
+    if args.abi == "wsl":
+        parts.append("--abi wsl")
     parts += [f"--docs {Path(d).name}" for d in args.docs]
     parts += [f"--rules {Path(r).name}" for r in getattr(args, "rules", None) or ()]
     return " ".join(parts)
@@ -468,7 +484,7 @@ def _show(args: argparse.Namespace) -> int:
             print(_interface_listing(options))
             return EXIT_OK
         analysis = analyze(options)
-        abis = ("x64", "x86") if args.abi == "both" else (args.abi,)
+        abis = analysis.module.abis if args.abi in ("both", "wsl") else (args.abi,)
         layouts = {abi: analysis.layouts[abi] for abi in abis}
         sys.stdout.write(show(analysis.module, layouts, args.name, options.docs))
     except GeneratorError as error:
@@ -527,6 +543,7 @@ def _diff_side(args: argparse.Namespace, side: str) -> dict:
         interface_version=getattr(args, f"{side}_interface_version") or args.interface_version,
         sdk_version=version,
         cache_dir=_cache_dir(args),
+        abis=_abis(args),
     )
     analysis = analyze(options)
     return snapshot(analysis.module, analysis.layouts, analysis.provenance)

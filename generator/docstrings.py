@@ -94,7 +94,7 @@ class Docstrings:
         counted = record.parent is None
         paths = set()
         member_docs: list[StubMember] = []
-        places = {id(f): place for _, f, _, place in self.layouts["x64"].members(key)}
+        places = {id(f): place for _, f, _, place in self.layouts[self.module.abis[0]].members(key)}
         for path, member in self._documented_members(key, page_members):
             paths.add(path)
             body, source = self._member_text(member, page_members.get(path), places.get(id(member)))
@@ -113,7 +113,7 @@ class Docstrings:
         if counted and page:
             self.coverage.count("paged_records", "page" if page.description else "none")
             self.coverage.used_pages.add(page.file)
-            layout_paths = {p for p, *_ in self.layouts["x64"].paths(key)} | paths
+            layout_paths = {p for p, *_ in self.layouts[self.module.abis[0]].paths(key)} | paths
             for doc_member in page.members:
                 if doc_member.name not in layout_paths:
                     self.coverage.mismatch(page.file, name, doc_member.name)

@@ -286,6 +286,9 @@ class Module:
     size_checks: tuple[SizeCheck, ...]
     defines: tuple[tuple[str, str], ...] = ()
     interface_version: str | None = None
+    # The ABIs this module is laid out for: the Windows ones together, or "wsl"
+    # alone (its header text differs: no _WIN32, so D3DKMT_PTR is a union).
+    abis: tuple[str, ...] = ("x64", "x86")
 
     def resolve(self, type_: Type) -> Type:
         """Follow typedefs until a non-typedef type is reached."""

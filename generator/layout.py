@@ -18,6 +18,15 @@ The rules (as MSVC applies them, for the ``x64`` and ``x86`` ABIs):
 - union members all sit at offset 0, and bit-fields in a union do not count
   towards its alignment; a record is as aligned as its most aligned member, and
   its size is rounded up to that alignment.
+
+For ``wsl`` (Linux x86-64 under WSL 2) the System V rules, as GCC applies them:
+- members align to their type (raised by ``aligned``/``alignas``), all capped by
+  any ``#pragma pack``;
+- a bit-field goes at the next free bit, whatever the types before it, unless it
+  would cross a boundary of its type's alignment past its type's size (then it
+  moves to that boundary; under any ``#pragma pack`` it never does); ``: 0``
+  moves to its type's boundary; named bit-fields align the record, unnamed don't;
+- an enum is an int unless its values need unsigned int or 64 bits.
 """
 
 from __future__ import annotations
@@ -29,8 +38,10 @@ from . import ir
 from .cint import NotConstant, Value, binary, unary, wrap
 from .errors import GeneratorError, Loc
 
-ABIS = ("x64", "x86")
-POINTER_SIZE = {"x64": 8, "x86": 4}
+ABIS = ("x64", "x86")  # the Windows ABIs: one module carries both
+WSL_ABIS = ("wsl",)  # Linux x86-64 under WSL 2 (System V): a module of its own
+ALL_ABIS = ABIS + WSL_ABIS
+POINTER_SIZE = {"x64": 8, "x86": 4, "wsl": 8}
 _SCALAR_SIZE = {
     "char": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4,
     "int64": 8, "uint64": 8, "float": 4, "double": 8,
@@ -93,11 +104,24 @@ class Layout:
             size, align = self.size_align(type_.elem)
             return size * self.count(type_), align
         if isinstance(type_, ir.Ref) and type_.kind == "enum":
-            return 4, 4
+            size = self.enum_type(type_.name)[0]
+            return size, size
         if isinstance(type_, ir.Ref) and type_.kind == "record":
             layout = self.record(type_.name)
             return layout.size, layout.align
         raise TypeError(f"type without a size: {type_}")
+
+    def enum_type(self, key: str) -> tuple[int, bool]:
+        """An enum's size and signedness: MSVC's are ints; GCC's (wsl) the first of
+        int, unsigned int, long, unsigned long that holds every value."""
+        enum = self.module.enums.get(key)
+        values = [m.value for m in enum.members] if enum is not None else []
+        low, high = min(values, default=0), max(values, default=0)
+        if self.abi != "wsl" or (low >= -(1 << 31) and high < (1 << 31)):
+            return 4, True
+        if low >= 0:
+            return (4, False) if high < (1 << 32) else (8, False)
+        return 8, True
 
     def record(self, key: str) -> RecordLayout:
         """The layout of the record with this key."""
@@ -111,7 +135,7 @@ class Layout:
             raise GeneratorError(record.loc, f"'{key}' contains itself")
         self._busy.add(key)
         try:
-            layout = self._lay_out(record)
+            layout = self._lay_out_sysv(record) if self.abi == "wsl" else self._lay_out(record)
         finally:
             self._busy.discard(key)
         self._records[key] = layout
@@ -192,6 +216,8 @@ class Layout:
 
     def pack(self, record: ir.Record) -> int | None:
         """The record's ``#pragma pack`` on this ABI: MSVC ignores one wider than a pointer."""
+        if self.abi == "wsl":
+            return record.pack  # GCC caps at any pack
         return record.pack if record.pack and record.pack <= POINTER_SIZE[self.abi] else None
 
     def member_align(self, record: ir.Record, field: ir.Field) -> int:
@@ -268,6 +294,50 @@ class Layout:
         filler = 0 if total else max_align if required >= 4 else 4
         return RecordLayout(total + filler, max_align, tuple(placed), filler, required)
 
+    def _lay_out_sysv(self, record: ir.Record) -> RecordLayout:
+        """System V x86-64 (GCC) layout; positions are counted in bits."""
+        assert record.fields is not None
+        is_union = record.kind == "union"
+        pack = self.pack(record)
+        pos = 0  # first free bit (structs); largest member end in bits (unions)
+        max_align = record.align or 1
+        placed: list[FieldLayout | None] = []
+        for field in record.fields:
+            type_size, type_align = self.size_align(field.type)
+            if field.bits is None:
+                # GCC: alignas/aligned raise a member's alignment; pack caps it all.
+                align = max(type_align, field.align or 1)
+                align = min(align, pack) if pack else align
+                max_align = max(max_align, align)
+                start = 0 if is_union else _round_up(pos, align * 8)
+                placed.append(FieldLayout(start // 8, type_size))
+                pos = max(pos, type_size * 8) if is_union else start + type_size * 8
+                continue
+            if field.bits == 0:
+                # GCC: ': 0' moves to the next boundary of its type (pack does not
+                # cap that) and, unnamed, gives the record no alignment.
+                start = 0 if is_union else _round_up(pos, type_align * 8)
+                pos = max(pos, start)
+                placed.append(FieldLayout(start // 8, 0, 0, 0))
+                continue
+            align = max(type_align, field.align or 1)
+            align = min(align, pack) if pack else align
+            start = 0 if is_union else pos
+            # GCC: a bit-field goes at the next bit unless it would cross a boundary
+            # of its alignment unit past its type's size (any #pragma pack stops
+            # that padding); its own aligned attribute counts where no smaller pack
+            # overrides it.
+            if not pack and start % (align * 8) + field.bits > type_size * 8:
+                start = _round_up(start, align * 8)
+            elif field.align and (not pack or field.align <= pack):
+                start = _round_up(start, field.align * 8)
+            if field.name is not None:
+                max_align = max(max_align, align)
+            placed.append(FieldLayout(start // 8, type_size, start % 8, field.bits))
+            pos = max(pos, start + field.bits) if is_union else start + field.bits
+        total = _round_up((pos + 7) // 8, max_align)
+        return RecordLayout(total, max_align, tuple(placed))
+
     def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:
         """Every member as ``(path, byte offset, bit offset, bit size)``.
 
@@ -313,5 +383,5 @@ def _round_up(value: int, align: int) -> int:
 
 
 def layouts(module: ir.Module) -> Mapping[str, Layout]:
-    """One ``Layout`` per supported ABI."""
-    return {abi: Layout(module, abi) for abi in ABIS}
+    """One ``Layout`` per ABI the module is for (``module.abis``)."""
+    return {abi: Layout(module, abi) for abi in module.abis}

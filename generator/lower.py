@@ -297,7 +297,8 @@ class Lowerer:
             return key  # the same definition met again through another typedef
         # MSVC: the pack in force where the record starts; one wider than every
         # ABI's pointer (16) caps nothing (layout drops pack(8) on x86 likewise).
-        pack = self.pack if self.pack and self.pack <= 8 else None
+        # GCC (wsl) keeps any pack: even pack(16) stops bit-field padding.
+        pack = self.pack if self.pack and (self.pack <= 8 or self.abi == "wsl") else None
         fields = tuple(self._fields(node.decls, key))
         self._check_unique_members(fields, key)
         record = ir.Record(
@@ -398,8 +399,13 @@ class Lowerer:
                         item_loc, f"value of '{item.name}' ({next_value:#x}) does not fit in "
                         "32 bits (MSVC: an enumerator is an int)"
                     )  # fmt: skip
-            value = _wrap(next_value, 32, True)  # MSVC: enumerators are ints
-            self.values[item.name] = (value, 32, True)
+            if self.abi == "wsl":
+                # GCC: an enumerator keeps its value; the enum widens to hold them all.
+                value = next_value
+                bits = 32 if -(1 << 31) <= value < (1 << 31) else 64
+            else:
+                value, bits = _wrap(next_value, 32, True), 32  # MSVC: enumerators are ints
+            self.values[item.name] = (value, bits, True)
             members.append(ir.EnumMember(item.name, value, item_loc, self._comment(item_loc)))
             next_value = value + 1
         self.enums[key] = ir.Enum(

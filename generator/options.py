@@ -32,6 +32,9 @@ class Options:
     interface_version: str | None = None
     sdk_version: str | None = None  # the Windows Kit version the header came from
     cache_dir: Path | None = None  # where results are cached; None: no cache
+    # The ABIs of the module: ("x64", "x86") for Windows, or ("wsl",) alone, since
+    # the header's text itself differs per platform (_WIN32 is not defined on WSL).
+    abis: tuple[str, ...] = ("x64", "x86")
 
 
 @dataclass(frozen=True)

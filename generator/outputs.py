@@ -83,6 +83,7 @@ def _key(options: Options, layout_json: bool, report_json: bool) -> str | None:
         options.interface_version,
         options.sdk_version,
         options.keep_going,
+        list(options.abis),
         options.command,
         layout_json,
         report_json,

@@ -155,21 +155,27 @@ def analysis_key(options: Options) -> str | None:
         options.defines,
         options.interface_version,
         options.sdk_version,
+        list(options.abis),
     )
 
 
 def _analyze(options: Options) -> Analysis:
     diagnostics = Diagnostics()
     defines = _defines(options)
-    pp = preprocess(options.header, abi="x64", include_dirs=options.include_dirs, defines=defines)
+    if tuple(options.abis) not in (("x64", "x86"), ("wsl",)):
+        # One preprocess pass gives one IR: _WIN32 decides what the header declares.
+        raise ValueError(f"abis {options.abis!r}: either ('x64', 'x86') or ('wsl',)")
+    # The first ABI's text is the module's: x64 (x86 adds its size checks), or wsl.
+    first = options.abis[0]
+    pp = preprocess(options.header, abi=first, include_dirs=options.include_dirs, defines=defines)
     for loc, message in pp.warnings:
         diagnostics.warn(loc, message)
     parsed = parse(pp.text, diagnostics)
-    module = lower(parsed.ast, pp, options.header.name, "x64", diagnostics)
+    module = lower(parsed.ast, pp, options.header.name, first, diagnostics)
     _check_interface_version(module, defines, options)
     checks = list(module.size_checks)
     sources = list(pp.sources)
-    if pp.arch_dependent:
+    if pp.arch_dependent and "x86" in options.abis:
         # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
         # the x86 view contributes its own size checks.
         pp86 = preprocess(
@@ -183,6 +189,7 @@ def _analyze(options: Options) -> Analysis:
         size_checks=tuple(checks),
         defines=tuple(sorted(defines.items())),
         interface_version=_interface_version(module, defines),
+        abis=tuple(options.abis),
     )
     engines = layouts(module)
     for engine in engines.values():
@@ -202,7 +209,7 @@ def _build(options: Options, pages: _PageReader) -> Result:
     analysis = analyze(options)
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
     docs = pages.index(diagnostics)
-    members = _member_paths(module, engines["x64"])
+    members = _member_paths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
     hand = load_rules(

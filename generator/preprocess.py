@@ -34,6 +34,10 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
 ABI_DEFINES: Mapping[str, Mapping[str, str]] = {
     "x64": {"_WIN32": "1", "_MSC_VER": "1930", "_M_X64": "100", "_M_AMD64": "100"},
     "x86": {"_WIN32": "1", "_MSC_VER": "1930", "_M_IX86": "600"},
+    # gcc for Linux x86-64 (WSL 2): no _WIN32, so libdxg's D3DKMT_PTR becomes an
+    # 8-byte union and D3DKMT_ALIGN64 an __attribute__((aligned(8))). libdxg tests
+    # only _WIN32 and __cplusplus; the rest is what gcc predefines, for other headers.
+    "wsl": {"__linux__": "1", "__x86_64__": "1", "__LP64__": "1", "__GNUC__": "12"},
 }
 
 # Macros that tell one architecture from another, and the directives testing them.

@@ -21,7 +21,7 @@ from .checks import rule_views, todo_comments
 from .classes import RecordClasses
 from .docs import DocIndex
 from .docstrings import Coverage, Docstrings
-from .layout import ABIS, Layout
+from .layout import Layout
 from .order import declaration_order
 from .rules import Rule
 from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, reserved_names, templates_dir
@@ -208,7 +208,15 @@ class _Builder:
             argnames=names,
             doc=doc,
             stub=self.signature(names, function.ret, function.params),
+            only_on=self._other_platform(function),
         )
+
+    def _other_platform(self, function: ir.Function) -> str | None:
+        """The platform a function is declared for, where this module is not for it:
+        it stays in the module (with its docstring) but is never bound."""
+        here = "wsl" if self.module.abis == ("wsl",) else "windows"
+        platform = function.platform.name if function.platform else None
+        return platform if platform not in (None, here) else None
 
     def signature(
         self, names: Sequence[str], ret: ir.Type, params: Sequence[ir.Param]
@@ -261,6 +269,7 @@ class _Builder:
         for kind, what in declaration_order(module, records, opaque, list(aliases)):
             item = aliases[what] if kind == "alias" else by_key[what]
             view.blocks.append((kind, item))
+        view.wsl = module.abis == ("wsl",)
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))
@@ -308,7 +317,8 @@ class _Builder:
         if isinstance(target, ir.Ref) and target.kind == "enum":
             if self.spelling.enum_name(target.name) == name:
                 return None
-            return AliasView(name, "c_int32", stub="c_int32")
+            ctype = self.spelling.enum_ctype(target.name)
+            return AliasView(name, ctype, stub=ctype)
         func = self.module.resolve(target)
         if isinstance(func, ir.Pointer):
             func = self.module.resolve(func.target)
@@ -325,14 +335,18 @@ class _Builder:
     def _layout(self, key: str) -> LayoutView:
         sizes = []
         places: dict[str, list[str]] = {}
-        for abi in ABIS:
+        for abi in self.module.abis:
             engine = self.layouts[abi]
             layout = engine.record(key)
             sizes.append((abi, layout.size, layout.align))
             for path, offset, bit_offset, bits in engine.paths(key):
                 value = str(offset) if bits is None else f"({bit_offset}, {bits})"
                 places.setdefault(self.names.path(key, path), []).append(value)
-        rows = tuple((path, f"({', '.join(values)})") for path, values in places.items())
+        # One entry per ABI, a tuple even for one ABI (wsl): "(8,)".
+        rows = tuple(
+            (path, f"({', '.join(values)}{',' if len(values) == 1 else ''})")
+            for path, values in places.items()
+        )
         return LayoutView(tuple(sizes), rows)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import ir
-from .layout import ABIS, Layout, layouts
+from .layout import Layout, layouts
 from .preprocess import PRELUDE_NAME
 from .views import StubType
 
@@ -70,10 +70,19 @@ class Spelling:
             return str(array.count)
         if self._layouts is None:
             self._layouts = dict(layouts(self.module))
-        counts = {abi: self._layouts[abi].count(array) for abi in ABIS}
-        if counts["x64"] == counts["x86"]:
-            return str(counts["x64"])
+        counts = {abi: self._layouts[abi].count(array) for abi in self.module.abis}
+        if len(set(counts.values())) == 1:
+            return str(next(iter(counts.values())))
         return f'({counts["x64"]} if _ABI == "x64" else {counts["x86"]})'
+
+    def enum_ctype(self, key: str) -> str:
+        """The integer an enum is stored as: ``c_int32`` (MSVC), GCC's width on wsl."""
+        if self.module.abis != ("wsl",):
+            return "c_int32"
+        if self._layouts is None:
+            self._layouts = dict(layouts(self.module))
+        size, signed = self._layouts["wsl"].enum_type(key)
+        return f"c_{'' if signed else 'u'}int{size * 8}"
 
     def c_count(self, count: int | ir.Count) -> str:
         """An array's length as C writes it (``4``, ``sizeof(HANDLE) * 2``)."""
@@ -135,13 +144,13 @@ class Spelling:
             args = ", ".join(self.ctype(p.type) for p in type_.params)
             return f"_FUNCTYPE({self.ctype(type_.ret)}{', ' if args else ''}{args})"
         if type_.kind == "enum":
-            return "c_int32"
+            return self.enum_ctype(type_.name)
         if type_.kind == "record":
             return self.record_name(type_.name)
         typedef = self.module.typedefs[type_.name]
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
-            return "c_int32"  # the typedef's name is the IntEnum class
+            return self.enum_ctype(resolved.name)  # the typedef's name is the IntEnum class
         if emitted(typedef.loc) and not _holds_record_array(self.module, resolved):
             return self.names.of(type_.name)
         # An array-of-records alias needs the records complete: other declarations

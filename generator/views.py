@@ -171,6 +171,9 @@ class FunctionView:
     argnames: tuple[str, ...]
     doc: str
     stub: StubSignature | None = None
+    # "windows" or "wsl": the header declares it for that other platform only, so
+    # calling it here raises OSError
+    only_on: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +218,4 @@ class ModuleView:
     shadow_aliases: list[tuple[str, str]] = field(default_factory=list)  # (alias, type)
     stub_uses_cfield: bool = False
     stub_uses_final: bool = False
+    wsl: bool = False  # laid out for Linux x86-64 under WSL 2, calling libdxcore.so

@@ -1,4 +1,5 @@
-"""An independent layout oracle: libclang with an MSVC target lays the header out.
+"""An independent layout oracle: libclang with an MSVC target lays the header out
+(or, for ``wsl``, the Linux x86-64 target, as gcc would).
 
 The tests compare the generator's ``--layout-json`` (and the imported ctypes
 classes) with what clang computes for ``x86_64-pc-windows-msvc`` and
@@ -44,6 +45,9 @@ PRELUDE = Path(__file__).resolve().parent.parent / "generator" / "data" / "prelu
 TARGETS: Mapping[str, str] = {
     "x64": "x86_64-pc-windows-msvc",
     "x86": "i686-pc-windows-msvc",
+    # WSL 2: Linux x86-64, System V layout (GCC's bit-fields); no _WIN32, so the
+    # prelude gives winadapter.h's base types and libdxg its 8-byte D3DKMT_PTR.
+    "wsl": "x86_64-pc-linux-gnu",
 }
 
 # The same shape the preprocess stage treats as SAL (_In_, _Field_size_bytes_opt_).

@@ -21,20 +21,24 @@ CASES = Path(__file__).resolve().parent / "layout_cases"
 HOST_ABI = "x64" if ctypes.sizeof(ctypes.c_void_p) == 8 else "x86"
 
 
-def _build(header: Path, tmp_path: Path):  # noqa: ANN202
-    result = build(Options(header, rules=()))
+def _build(header: Path, tmp_path: Path, abis: tuple[str, ...] = ("x64", "x86")):  # noqa: ANN202
+    result = build(Options(header, rules=(), abis=abis))
     out = tmp_path / f"{header.stem}.py"
     out.write_text(result.text, encoding="utf-8")
-    return result, load_module(out, f"oracle_{header.parent.name}_{header.stem}")
+    suffix = "_wsl" if abis == ("wsl",) else ""
+    return result, load_module(out, f"oracle_{header.parent.name}_{header.stem}{suffix}")
 
 
-def _compare(header: Path, tmp_path: Path) -> None:
-    result, module = _build(header, tmp_path)
+def _compare(header: Path, tmp_path: Path, abis: tuple[str, ...] = ("x64", "x86")) -> None:
+    """Every record of ``header`` for ``abis``: the JSON against clang, and the classes
+    (those of the host's Windows ABI, or the wsl module's) imported here."""
+    result, module = _build(header, tmp_path, abis)
+    host_abi = "wsl" if abis == ("wsl",) else HOST_ABI
     ours = result.layout_json()["records"]
     names = Names(result.module)
     keys = {name: key for key, name in result.module.record_names().items()}
     problems: list[str] = []
-    for abi in ("x64", "x86"):
+    for abi in abis:
         theirs = clang_layout(header, abi=abi)
         if set(theirs) != set(ours):
             problems.append(
@@ -45,7 +49,7 @@ def _compare(header: Path, tmp_path: Path) -> None:
             mine = ours.get(name, {}).get(abi)
             if mine != expected:
                 problems.append(f"{abi} {name}: ours {mine} != clang {expected}")
-            if abi != HOST_ABI or name not in ours:
+            if abi != host_abi or name not in ours:
                 continue
             key = keys[name]
             cls = getattr(module, names.of(name))

@@ -7,6 +7,9 @@
  * those of the MSVC ABIs: long is 32-bit, wchar_t 16-bit, pointers 8 or 4 bytes.
  *
  * The preprocessor stage defines _WIN32, and _WIN64/_M_X64 or _M_IX86 per ABI.
+ * For the wsl ABI (Linux x86-64 under WSL 2) it defines no _WIN32: the base types
+ * are then those of DirectX-Headers' include/wsl/winadapter.h (fixed-width LONG,
+ * ULONG; a 4-byte wchar_t; HWND and HDC ints; BOOLEAN a char).
  * SAL annotations (_In_, _Field_size_(n), ...) are deliberately NOT defined here:
  * the preprocess stage records them beside the member they annotate and then
  * blanks them out, so they survive into the IR.
@@ -117,6 +120,12 @@
 /* __ptr32 and __ptr64 stay: the preprocess stage records them beside their '*'. */
 #define __sptr
 #define __uptr
+/* GCC's __attribute__((aligned(n))) (libdxg's D3DKMT_ALIGN64 off Windows) takes
+ * the same road as __declspec(align(n)); the attributes the headers do not use
+ * are not known here. */
+#define __attribute__(spec) __d3dkmt_attribute spec
+#define __d3dkmt_attribute(spec) __d3dkmt_attribute_##spec
+#define __d3dkmt_attribute_aligned(n) __d3dkmt_align(n)
 #endif
 #define alignas(n) _Alignas(n)
 #define __forceinline
@@ -164,16 +173,29 @@ typedef const void *PCVOID, *LPCVOID;
 typedef char CHAR, *PCHAR, *PSTR, *LPSTR;
 typedef const char *PCSTR, *LPCSTR;
 typedef signed char INT8, *PINT8;
-typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE, *LPBYTE, BOOLEAN, *PBOOLEAN, UINT8, *PUINT8;
+typedef unsigned char UCHAR, *PUCHAR, BYTE, *PBYTE, *LPBYTE, UINT8, *PUINT8;
 typedef char CCHAR;
 typedef short SHORT, *PSHORT, INT16, *PINT16;
 typedef unsigned short USHORT, *PUSHORT, WORD, *PWORD, UINT16, *PUINT16;
+typedef int INT, *PINT, INT32, *PINT32, LONG32, *PLONG32;
+typedef unsigned int UINT, *PUINT, UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
+#ifdef _WIN32
+typedef unsigned char BOOLEAN, *PBOOLEAN;
 typedef unsigned short WCHAR, *PWCHAR, *PWSTR, *LPWSTR, wchar_t;
 typedef const unsigned short *PCWSTR, *LPCWSTR;
-typedef int INT, *PINT, BOOL, *PBOOL, INT32, *PINT32, LONG32, *PLONG32;
-typedef unsigned int UINT, *PUINT, UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
+typedef int BOOL, *PBOOL;
 typedef long LONG, *PLONG, HRESULT;
 typedef unsigned long ULONG, *PULONG, DWORD, *PDWORD, *LPDWORD;
+#else
+/* winadapter.h: Linux's wchar_t (4 bytes), fixed-width LONG and ULONG. */
+typedef char BOOLEAN, *PBOOLEAN;
+typedef int wchar_t;
+typedef wchar_t WCHAR, *PWCHAR, *PWSTR, *LPWSTR;
+typedef const wchar_t *PCWSTR, *LPCWSTR;
+typedef unsigned int BOOL, *PBOOL;
+typedef int LONG, *PLONG, HRESULT;
+typedef unsigned int ULONG, *PULONG, DWORD, *PDWORD, *LPDWORD;
+#endif
 typedef long long LONGLONG, *PLONGLONG, INT64, *PINT64, LONG64, *PLONG64;
 typedef unsigned long long ULONGLONG, *PULONGLONG, UINT64, *PUINT64, ULONG64, *PULONG64,
     DWORD64, *PDWORD64, DWORDLONG;
@@ -191,7 +213,7 @@ typedef LONG NTSTATUS, *PNTSTATUS;
 
 /* Pointer-sized integers: the generator maps these names to one type that is
  * 8 bytes on x64 and 4 on x86, so one IR serves both ABIs. */
-#ifdef _WIN64
+#if defined(_WIN64) || !defined(_WIN32)
 typedef long long INT_PTR, LONG_PTR, SSIZE_T;
 typedef unsigned long long UINT_PTR, ULONG_PTR, SIZE_T, DWORD_PTR;
 #else
@@ -208,8 +230,12 @@ typedef SIZE_T *PSIZE_T;
 
 /* Handles. */
 #define DECLARE_HANDLE(name) typedef HANDLE name
+#ifdef _WIN32
 DECLARE_HANDLE(HWND);
 DECLARE_HANDLE(HDC);
+#else
+typedef int HWND, HDC; /* winadapter.h */
+#endif
 DECLARE_HANDLE(HMONITOR);
 DECLARE_HANDLE(HINSTANCE);
 DECLARE_HANDLE(HMODULE);
@@ -225,6 +251,7 @@ typedef struct _LUID {
     LONG HighPart;
 } LUID, *PLUID;
 
+#ifdef _WIN32
 typedef union _LARGE_INTEGER {
     struct {
         DWORD LowPart;
@@ -248,11 +275,29 @@ typedef union _ULARGE_INTEGER {
     } u;
     ULONGLONG QuadPart;
 } ULARGE_INTEGER, *PULARGE_INTEGER;
+#else
+/* winadapter.h: only the named halves. */
+typedef union _LARGE_INTEGER {
+    struct {
+        uint32_t LowPart;
+        uint32_t HighPart;
+    } u;
+    int64_t QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct {
+        uint32_t LowPart;
+        uint32_t HighPart;
+    } u;
+    uint64_t QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+#endif
 
 typedef LARGE_INTEGER PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
 
 typedef struct _GUID {
-    unsigned long Data1;
+    ULONG Data1;
     unsigned short Data2;
     unsigned short Data3;
     unsigned char Data4[8];
@@ -283,12 +328,16 @@ typedef struct tagSIZE {
     LONG cx;
     LONG cy;
 } SIZE, *PSIZE, SIZEL, *PSIZEL;
+#ifdef _WIN32
 typedef struct tagPALETTEENTRY {
     BYTE peRed;
     BYTE peGreen;
     BYTE peBlue;
     BYTE peFlags;
 } PALETTEENTRY, *PPALETTEENTRY;
+#else
+typedef int PALETTEENTRY, *PPALETTEENTRY; /* winadapter.h */
+#endif
 typedef struct _UNICODE_STRING {
     USHORT Length;
     USHORT MaximumLength;
