@@ -119,6 +119,7 @@ def test_cli_generate_and_show_for_wsl(corpus: Path, tmp_path: Path, capsys) -> 
     assert main(["generate", *args, "--out", str(out), "--layout-json", str(snapshot)]) == 0
     text = (out / "d3dkmthk.py").read_text(encoding="utf-8")
     assert '_ABI = "wsl"' in text and "--abi wsl" in text
+    assert "# ABIs: wsl (Linux x86-64 under WSL 2, System V layouts)" in text
     data = json.loads(snapshot.read_text(encoding="utf-8"))
     assert data["records"]["D3DKMT_DESTROYALLOCATION"]["wsl"]["size"] == 24
     assert main(["check", *args, "--out", str(out), "--layout-json", str(snapshot)]) == 0
