@@ -44,6 +44,10 @@ class ValidationError(ValueError):
 
 
 _MAX_ELEMENTS = 1 << 16  # a count beyond this is checked as far as this
+# A read of this process's memory that fails cleanly on a bad address.
+_CHECKED_READ = _IS_WINDOWS or (
+    sys.platform.startswith("linux") and hasattr(ctypes.CDLL(None), "process_vm_readv")
+)
 
 
 def _elements(pointer, count, record, name):
@@ -51,9 +55,10 @@ def _elements(pointer, count, record, name):
     index (``pAllocationInfo[2].hAllocation``); nothing for NULL or no count.
 
     The array is copied first by a read the system checks (a bad address is an
-    error there, not a crash), so any pointer value gives at most a ValidationError.
+    error there, not a crash), so any pointer value gives at most a ValidationError;
+    where the system has no such read (macOS), the elements are not checked.
     """
-    if not pointer or not isinstance(count, int) or count <= 0:
+    if not pointer or not isinstance(count, int) or count <= 0 or not _CHECKED_READ:
         return []
     element = pointer._type_
     count = min(count, _MAX_ELEMENTS)
@@ -82,9 +87,7 @@ def _read_memory(address, size):
         where, length = ctypes.c_void_p(address), ctypes.c_size_t(size)
         ok = kernel32.ReadProcessMemory(process, where, buffer, length, ctypes.byref(done))
         return buffer.raw if ok and done.value == size else None
-    read = getattr(ctypes.CDLL(None, use_errno=True), "process_vm_readv", None)
-    if read is None:
-        return None
+    read = ctypes.CDLL(None, use_errno=True).process_vm_readv
 
     class _IoVec(Structure):
         _fields_ = [("base", c_void_p), ("size", ctypes.c_size_t)]
