@@ -92,6 +92,7 @@ class _Deriver:
         # The IntEnum classes' names (the first typedef, else the key), as rendered.
         self.enum_names = module.enum_names()
         self.names = Names(module)
+        self._slots: dict[str, list[_Slot]] = {}  # record key -> its members, walked once
 
     def page_of(self, key: str) -> DocPage | None:
         name = self.public.get(key)
@@ -103,9 +104,11 @@ class _Deriver:
 
     # -- walking a record --------------------------------------------------------------
     def slots(self, key: str) -> list[_Slot]:
-        found: list[_Slot] = []
-        self._walk(key, "", True, True, False, self.page_of(key), "", found)
-        return [replace(slot, py=self.names.path(key, slot.path)) for slot in found]
+        if key not in self._slots:
+            found: list[_Slot] = []
+            self._walk(key, "", True, True, False, self.page_of(key), "", found)
+            self._slots[key] = [replace(s, py=self.names.path(key, s.path)) for s in found]
+        return self._slots[key]
 
     def _walk(
         self, key: str, scope: str, certain: bool, sal_ok: bool, out_only: bool,
@@ -518,6 +521,17 @@ def _split_args(text: str) -> list[str]:
     return args
 
 
+_LAST: list[_Deriver] = []  # the one for the module being built: its walks are shared
+
+
+def _deriver(module: ir.Module, docs: DocIndex) -> _Deriver:
+    """The deriver of this module and these pages (derive_rules, requirement_stubs and
+    element_checks of one build share it, and so its member walks)."""
+    if not (_LAST and _LAST[0].module is module and _LAST[0].docs is docs):
+        _LAST[:] = [_Deriver(module, docs)]
+    return _LAST[0]
+
+
 def derive_rules(
     module: ir.Module, docs: DocIndex, hand: Mapping[str, Sequence[Rule]]
 ) -> dict[str, tuple[Rule, ...]]:
@@ -532,7 +546,7 @@ def derive_rules(
         derived = derive_rules(result.module, result.docs, hand_rules)
         derived["D3DKMT_LOCK"][0].condition  # 'self.NumPages <= 0 or bool(self.pPages)'
     """
-    deriver = _Deriver(module, docs)
+    deriver = _deriver(module, docs)
     result: dict[str, tuple[Rule, ...]] = {}
     for key, name in sorted(deriver.public.items(), key=lambda item: item[1]):
         record = module.records[key]
@@ -554,7 +568,7 @@ def element_checks(
     """Per record (public name), the arrays of records ``validate()`` checks element by
     element: a pointer SAL sizes by a count (``_Field_size_(NumAllocations)``) to a
     record that has rules. Each pair is (pointer path, count expression), in Python."""
-    deriver = _Deriver(module, docs)
+    deriver = _deriver(module, docs)
     found: dict[str, tuple[tuple[str, str], ...]] = {}
     for key, name in deriver.public.items():
         if module.records[key].fields is not None and name not in found:
@@ -616,7 +630,7 @@ def requirement_stubs(
         stubs = requirement_stubs(module, docs, merge_rules(hand, derived))
         stubs["D3DKMT_LOCK"]  # ('Flags: Note that specifying some flags together is ...',)
     """
-    deriver = _Deriver(module, docs)
+    deriver = _deriver(module, docs)
     result: dict[str, tuple[str, ...]] = {}
     for key, name in sorted(deriver.public.items(), key=lambda item: item[1]):
         record = module.records[key]
