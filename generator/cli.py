@@ -21,8 +21,10 @@ from pathlib import Path
 from . import __version__
 from .atomic import WriteFailed, recover, write_atomically
 from .cache import default_dir as default_cache_dir
-from .errors import GeneratorError, option_error
-from .options import COMMAND_LINE, INTERFACE_VERSION, Options
+from .diff import FORMATS as DIFF_FORMATS
+from .diff import compare
+from .errors import COMMAND_LINE, GeneratorError, option_error
+from .options import INTERFACE_VERSION, Options
 from .outputs import Outputs, outputs
 from .sdk import find_kit, installed_kit_root
 
@@ -56,22 +58,14 @@ def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
     sub.add_argument(
         "--sdk-version", metavar="VERSION", help="the Kit version to read (default: the newest)"
     )
-    sub.add_argument(
-        "-I",
-        dest="include_dirs",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="another folder to search for #include files",
-    )
+    _folders(sub, "-I", "another folder to search for #include files", dest="include_dirs")
     sub.add_argument(
         "-D",
         dest="defines",
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="define a macro, e.g. " "DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7",
+        help="define a macro, e.g. DXGKDDI_INTERFACE_VERSION=DXGKDDI_INTERFACE_VERSION_WDDM2_7",
     )
     sub.add_argument(
         "--interface-version",
@@ -95,15 +89,8 @@ def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
         )
     if sides:
         for side in ("old", "new"):
-            sub.add_argument(
-                f"--{side}-I",
-                dest=f"{side}_include_dirs",
-                action="append",
-                type=Path,
-                default=[],
-                metavar="DIR",
-                help=f"an include folder for the {side} side only",
-            )
+            _folders(sub, f"--{side}-I", f"an include folder for the {side} side only",
+                     dest=f"{side}_include_dirs")  # fmt: skip
             sub.add_argument(
                 f"--{side}-D",
                 dest=f"{side}_defines",
@@ -125,6 +112,14 @@ def _input_options(sub: argparse.ArgumentParser, sides: bool = False) -> None:
         )
 
 
+def _folders(sub: argparse.ArgumentParser, flag: str, text: str, dest: str | None = None) -> None:
+    """A repeatable folder option (``-I DIR``, ``--docs DIR``)."""
+    kwargs = {"dest": dest} if dest else {}
+    sub.add_argument(
+        flag, action="append", type=Path, default=[], metavar="DIR", help=text, **kwargs
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="d3dkmt-codegen",
@@ -138,14 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         _input_options(sub)
-        sub.add_argument(
-            "--docs",
-            action="append",
-            type=Path,
-            default=[],
-            metavar="DIR",
-            help="a folder of reference pages (ns-*.md, ne-*.md, nf-*.md)",
-        )
+        _folders(sub, "--docs", "a folder of reference pages (ns-*.md, ne-*.md, nf-*.md)")
         sub.add_argument(
             "--rules",
             action="append",
@@ -183,14 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("name", metavar="NAME", help="the record: typedef name or tag")
     _input_options(show)
     show.add_argument("--abi", choices=("x64", "x86", "both", "wsl"), default="both")
-    show.add_argument(
-        "--docs",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="a folder of reference pages, to name the record's page",
-    )
+    _folders(show, "--docs", "a folder of reference pages, to name the record's page")
     diff = commands.add_parser(
         "diff", help="list ABI changes between two headers (exit 1 if any breaks)"
     )
@@ -201,14 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("new", metavar="NEW", help="the same kinds as OLD")
     _input_options(diff, sides=True)
-    diff.add_argument("--format", choices=sorted(diff_formats()), default="text")
+    diff.add_argument("--format", choices=sorted(DIFF_FORMATS), default="text")
     return parser
-
-
-def diff_formats() -> dict:
-    from .diff import FORMATS
-
-    return FORMATS
 
 
 def _defines(items: Sequence[str]) -> tuple[tuple[str, str], ...]:
@@ -494,8 +469,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .diff import FORMATS, compare
-
     try:
         sides = []
         for side in ("old", "new"):
@@ -511,7 +484,7 @@ def _diff(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
     report = compare(old, new, (args.old, args.new))
-    sys.stdout.write(FORMATS[args.format](report))
+    sys.stdout.write(DIFF_FORMATS[args.format](report))
     return EXIT_DIFFERENT if report.breaking else EXIT_OK
 
 

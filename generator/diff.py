@@ -110,24 +110,37 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], labels: tuple[str, s
 
 
 def _ends(
-    kind: str, old: Mapping, new: Mapping, value: Any = None, detail: Any = None
+    kind: str,
+    old: Mapping,
+    new: Mapping,
+    value: Any = None,
+    detail: Any = None,
+    owner: str | None = None,
 ) -> Iterator[Change]:
     """Names only in ``old`` (removed: breaking) and only in ``new`` (added).
 
     ``value(entry)`` is what the change's ``old``/``new`` hold; ``detail(entry)``,
-    words for the message of an addition.
+    words for the message of an addition. With ``owner`` the names are its members
+    (an enum's values): the change names the owner, and the name is its ``member``.
     """
-    for name in sorted(old.keys() - new.keys()):
-        entry = old[name]
-        held = value(entry) if value else None
-        yield Change(f"{kind}-removed", name, True, f"{kind} {name} removed", old=held,
-                     old_loc=entry["loc"])  # fmt: skip
-    for name in sorted(new.keys() - old.keys()):
-        entry = new[name]
-        extra = f" ({detail(entry)})" if detail else ""
-        held = value(entry) if value else None
-        yield Change(f"{kind}-added", name, False, f"{kind} {name} added{extra}", new=held,
-                     new_loc=entry["loc"])  # fmt: skip
+    for side, names, breaking in (("removed", old.keys() - new.keys(), True),
+                                  ("added", new.keys() - old.keys(), False)):  # fmt: skip
+        for name in sorted(names):
+            entry = (old if breaking else new)[name]
+            label = f"{owner}.{name}" if owner else f"{kind} {name}"
+            extra = f" ({detail(entry)})" if detail and not breaking else ""
+            held = value(entry) if value else None
+            yield Change(
+                f"{kind}-{side}",
+                owner or name,
+                breaking,
+                f"{label} {side}{extra}",
+                member=name if owner else None,
+                old=held if breaking else None,
+                new=None if breaking else held,
+                old_loc=entry["loc"] if breaking else None,
+                new_loc=None if breaking else entry["loc"],
+            )
 
 
 # -- records ------------------------------------------------------------------------
@@ -304,56 +317,29 @@ def _members(name: str, old: Mapping, new: Mapping, abis: Sequence[str]) -> Iter
 def _enums(old: Mapping, new: Mapping) -> Iterator[Change]:
     yield from _ends("enum", old, new)
     for name in sorted(old.keys() & new.keys()):
-        was, now = old[name]["values"], new[name]["values"]
-        for value in was:
-            if value not in now:
-                yield Change(
-                    "enum-value-removed",
-                    name,
-                    True,
-                    f"{name}.{value} removed (was {was[value]['value']})",
-                    member=value,
-                    old=was[value]["value"],
-                    old_loc=was[value]["loc"],
-                )
-            elif was[value]["value"] != now[value]["value"]:
-                yield Change(
-                    "enum-value-changed",
-                    name,
-                    True,
-                    f"{name}.{value}: {was[value]['value']} -> {now[value]['value']}",
-                    member=value,
-                    old=was[value]["value"],
-                    new=now[value]["value"],
-                    old_loc=was[value]["loc"],
-                    new_loc=now[value]["loc"],
-                )
-        for value in now:
-            if value not in was:
-                yield Change(
-                    "enum-value-added",
-                    name,
-                    False,
-                    f"{name}.{value} added (= {now[value]['value']})",
-                    member=value,
-                    new=now[value]["value"],
-                    new_loc=now[value]["loc"],
-                )
+        yield from _values("enum-value", old[name]["values"], new[name]["values"], owner=name)
 
 
-def _values(kind: str, old: Mapping, new: Mapping) -> Iterator[Change]:
-    """Constants and GUIDs: a name with a value."""
+def _values(kind: str, old: Mapping, new: Mapping, owner: str | None = None) -> Iterator[Change]:
+    """Constants, GUIDs and an enum's values: a name with a value."""
     yield from _ends(
-        kind, old, new, value=lambda e: e["value"], detail=lambda e: f"= {_show(e['value'])}"
+        kind,
+        old,
+        new,
+        value=lambda e: e["value"],
+        detail=lambda e: f"= {_show(e['value'])}",
+        owner=owner,
     )
     for name in sorted(old.keys() & new.keys()):
         was, now = old[name]["value"], new[name]["value"]
         if was != now:
+            label = f"{owner}.{name}" if owner else f"{kind} {name}"
             yield Change(
                 f"{kind}-changed",
-                name,
+                owner or name,
                 True,
-                f"{kind} {name}: {_show(was)} -> {_show(now)}",
+                f"{label}: {_show(was)} -> {_show(now)}",
+                member=name if owner else None,
                 old=was,
                 new=now,
                 old_loc=old[name]["loc"],

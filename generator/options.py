@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .errors import Loc
 
 INTERFACE_VERSION = "DXGKDDI_INTERFACE_VERSION"
-COMMAND_LINE = Loc("<command line>", 1, 1)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from .derive import (
     rules_summary,
 )
 from .docs import DocIndex, DocPage, load_docs
-from .errors import Diagnostics, GeneratorError, Loc
+from .errors import COMMAND_LINE, Diagnostics, GeneratorError, Loc
 from .inputs import file_digest, folder_digest, shipped_rules_path
 from .layout import ABIS, Layout, layouts
 from .lower import lower, size_checks
-from .options import COMMAND_LINE, INTERFACE_VERSION, Options, Provenance
+from .options import INTERFACE_VERSION, Options, Provenance
 from .parse import parse, parse_size_asserts
 from .preprocess import preprocess
 from .render import render_module
@@ -399,8 +399,7 @@ def _check_interface_version(
     values = {value for _, value in versions}
     if given in dict(versions):
         return
-    computed = next((c.value for c in module.constants if c.name == INTERFACE_VERSION), None)
-    if not given.isidentifier() and computed in values:
+    if not given.isidentifier() and _defined_version(module) in values:
         return
     option = (
         f"--interface-version {options.interface_version}"
@@ -413,7 +412,9 @@ def _check_interface_version(
     short = [name.removeprefix(prefix) for name, _ in versions]
     guess = difflib.get_close_matches(given.removeprefix(prefix), short, n=1)
     hint = f" (did you mean {guess[0]}?)" if guess else ""
-    listing = ", ".join(f"{name.removeprefix(prefix)} (0x{value:X})" for name, value in versions)
+    listing = ", ".join(
+        f"{name} (0x{value:X})" for name, (_, value) in zip(short, versions, strict=True)
+    )
     raise GeneratorError(
         COMMAND_LINE,
         f"{option}: unknown interface version{hint}; the header knows: {listing}",
@@ -421,16 +422,18 @@ def _check_interface_version(
 
 
 def _interface_version(module: ir.Module, defines: Mapping[str, str]) -> str | None:
-    for constant in module.constants:
-        if constant.name == INTERFACE_VERSION:
-            names = [
-                c.name
-                for c in module.constants
-                if c.name.startswith(INTERFACE_VERSION + "_") and c.value == constant.value
-            ]
-            label = names[0] if names else defines.get(INTERFACE_VERSION, "")
-            return f"{label} (0x{constant.value:X})" if label else f"0x{constant.value:X}"
-    return None
+    """The interface version in effect, as "NAME (0xVALUE)" (or its value alone)."""
+    value = _defined_version(module)
+    if value is None:
+        return None
+    names = [name for name, known in interface_versions(module) if known == value]
+    label = names[0] if names else defines.get(INTERFACE_VERSION, "")
+    return f"{label} (0x{value:X})" if label else f"0x{value:X}"
+
+
+def _defined_version(module: ir.Module) -> int | None:
+    """The value ``DXGKDDI_INTERFACE_VERSION`` has, if it has one."""
+    return next((c.value for c in module.constants if c.name == INTERFACE_VERSION), None)
 
 
 def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:

@@ -24,7 +24,15 @@ from .docstrings import Coverage, Docstrings
 from .layout import Layout
 from .order import declaration_order
 from .rules import Rule
-from .spelling import CTYPES_NAMES, PRELUDE, Spelling, emitted, reserved_names, templates_dir
+from .spelling import (
+    CTYPES_NAMES,
+    MADE_UP,
+    PRELUDE,
+    Spelling,
+    emitted,
+    reserved_names,
+    templates_dir,
+)
 from .views import (
     AliasView,
     EnumView,
@@ -237,6 +245,7 @@ class _Builder:
     def build(self, banner: tuple[str, ...]) -> ModuleView:
         module = self.module
         view = ModuleView(banner=banner, doc=f"ctypes bindings for {module.header}.")
+        view.made_up = MADE_UP.pattern
         for enum_key, enum in module.enums.items():
             if not emitted(enum.loc) or not enum.members:
                 continue
@@ -262,7 +271,7 @@ class _Builder:
             if alias is not None:
                 aliases[c_name] = alias
                 view.aliases.append(alias)
-        view.late_aliases = [
+        view.tag_aliases = [
             AliasView(r.tag_alias, r.name, stub=r.name) for r in view.records if r.tag_alias
         ]
         opaque = {k for k in records if by_key[k].opaque}
@@ -354,7 +363,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
     """The names the module takes from ctypes: only those it uses (ruff-clean output)."""
     texts = [f.ctype for r in view.records for f in r.fields]
     texts += [r.base for r in view.records]
-    texts += [a.expr for a in view.aliases + view.late_aliases]  # callbacks: signatures
+    texts += [a.expr for a in view.aliases + view.tag_aliases]  # callbacks: signatures
     for function in view.functions:
         texts += [function.restype, *function.argtypes]
     used = set(re.findall(r"\b(?:c_\w+|POINTER|Structure|Union)\b", " ".join(texts)))
@@ -365,7 +374,7 @@ def _ctypes_imports(view: ModuleView) -> list[str]:
 def _stub_imports(view: ModuleView) -> list[str]:
     """The names the stub takes from ctypes: the record bases, and what its types name."""
     texts = [m.py_type.field for r in view.records for m in r.members]
-    texts += [a.stub or "_CFunctionType" for a in view.aliases + view.late_aliases]  # a base
+    texts += [a.stub or "_CFunctionType" for a in view.aliases + view.tag_aliases]  # a base
     for signature in [a.signature for a in view.aliases] + [f.stub for f in view.functions]:
         if signature is not None:
             texts += [p.type for p in signature.params]

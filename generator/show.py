@@ -16,11 +16,9 @@ from pathlib import Path
 
 from . import ir
 from .docs import DocPage, page_files, read_page
-from .errors import GeneratorError, Loc
+from .errors import COMMAND_LINE, GeneratorError
 from .layout import Layout
 from .spelling import Spelling
-
-COMMAND_LINE = Loc("<command line>", 1, 1)
 
 
 @dataclass

@@ -151,10 +151,8 @@ class Spelling:
         resolved = self.module.resolve(type_)
         if isinstance(resolved, ir.Ref) and resolved.kind == "enum":
             return self.enum_ctype(resolved.name)  # the typedef's name is the IntEnum class
-        if emitted(typedef.loc) and not _holds_record_array(self.module, resolved):
+        if emitted(typedef.loc):
             return self.names.of(type_.name)
-        # An array-of-records alias needs the records complete: other declarations
-        # spell it out, so that they need not wait for it.
         return self.ctype(typedef.type)
 
     def _native_pointer(self, type_: ir.Pointer) -> str:
@@ -213,10 +211,7 @@ class Spelling:
             return "_CFunctionType"
         if isinstance(type_, ir.Ref) and type_.kind == "typedef":
             typedef = self.module.typedefs[type_.name]
-            resolved = self.module.resolve(type_)
-            if not emitted(typedef.loc) or _holds_record_array(self.module, resolved):
-                # The prelude's typedefs, and arrays of records (which the module
-                # spells out too), are written as what they stand for.
+            if not emitted(typedef.loc):  # the prelude's typedefs are spelled out
                 return self.stub_ctype(typedef.type)
         return self.ctype(type_)  # a name: c_uint32, a record, an alias, a callback
 
@@ -617,12 +612,3 @@ class Names:
 
 def _is_anonymous(field: ir.Field, key: str) -> bool:
     return field.name is None and isinstance(field.type, ir.Ref) and field.type.name == key
-
-
-def _holds_record_array(module: ir.Module, type_: ir.Type) -> bool:
-    """An array (of arrays) of records, by value."""
-    if not isinstance(type_, ir.Array):
-        return False
-    while isinstance(type_, ir.Array):
-        type_ = module.resolve(type_.elem)
-    return isinstance(type_, ir.Ref) and type_.kind == "record"

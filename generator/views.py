@@ -207,7 +207,8 @@ class ModuleView:
     # What the module prints between the enums and the functions, in order:
     # ("class" | "fields", RecordView) and ("alias", AliasView)
     blocks: list[tuple[str, object]] = field(default_factory=list)
-    late_aliases: list[AliasView] = field(default_factory=list)
+    made_up: str = ""  # the pattern of the member names the generator makes up
+    tag_aliases: list[AliasView] = field(default_factory=list)  # _D3DKMT_X = D3DKMT_X (stub)
     functions: list[FunctionView] = field(default_factory=list)
     size_checks: list[tuple[str, str, int, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)

@@ -183,8 +183,9 @@ def _enum_fields(cls, **enums):
 
 
 _SETTABLE = {}  # record class -> the names its instances take
+_set_attribute = object.__setattr__  # ctypes records set members the generic way
 _ORDER = {}  # record class -> its members as repr() and to_dict() list them
-_MADE_UP = re.compile(r"_(?:bits|align|u|empty|tail)(?:_\d+)*")
+_MADE_UP = re.compile("_(?:bits|align|u|empty|tail)(?:_\\d+)*")  # the generator's own member names
 
 
 class _Record:
@@ -195,15 +196,18 @@ class _Record:
     __slots__ = ()
 
     def __init__(self, *args, **kwargs):
-        for name in kwargs:
-            if name not in (_SETTABLE.get(type(self)) or _settable(type(self))):
-                raise TypeError(_no_member(type(self), name))
+        if kwargs:
+            known = _SETTABLE.get(type(self)) or _settable(type(self))
+            if not known.issuperset(kwargs):
+                unknown = next(name for name in kwargs if name not in known)
+                raise TypeError(_no_member(type(self), unknown))
         super().__init__(*args, **kwargs)
 
     def __setattr__(self, name, value):
-        if name not in (_SETTABLE.get(type(self)) or _settable(type(self))):
+        if name in (_SETTABLE.get(type(self)) or _settable(type(self))):
+            _set_attribute(self, name, value)  # what ctypes itself would do
+        else:
             raise AttributeError(_no_member(type(self), name))
-        super().__setattr__(name, value)
 
     def __repr__(self):
         cls = type(self)
