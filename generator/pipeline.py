@@ -33,7 +33,7 @@ from .layout import ABIS, Layout, layouts
 from .lower import lower, size_checks
 from .options import INTERFACE_VERSION, Options, Provenance
 from .parse import parse, parse_size_asserts
-from .preprocess import preprocess
+from .preprocess import preprocess, size_assert_view
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
@@ -178,9 +178,7 @@ def _analyze(options: Options) -> Analysis:
     if pp.arch_dependent and "x86" in options.abis:
         # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
         # the x86 view contributes its own size checks.
-        pp86 = preprocess(
-            options.header, abi="x86", include_dirs=options.include_dirs, defines=defines
-        )
+        pp86 = size_assert_view(pp, "x86")
         asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
         checks += size_checks(asserts, module, pp86, "x86")
         sources += pp86.sources

@@ -9,11 +9,14 @@ them, then blanked out of the text before pycparser sees it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -45,6 +48,18 @@ ARCH_MACROS = frozenset(
     "_WIN64 _AMD64_ _X86_ _M_X64 _M_AMD64 _M_IX86 _M_ARM64 _ARM64_ _IA64_".split()
 )
 _CONDITIONALS = frozenset({"if", "ifdef", "ifndef", "elif"})
+# (each name starts with "_": a literal first character keeps the search fast,
+# and a look-behind would not; see _arch_words)
+_ARCH_WORD = re.compile(r"_(?:{})(?!\w)".format("|".join(sorted(m[1:] for m in ARCH_MACROS))))
+# What an architecture-dependent group may not hold to be re-read on its own:
+# anything changing the preprocessor's state for the text after it (macros,
+# included files, line numbers, __COUNTER__), trigraphs and digraphs that could
+# hide such a directive.
+_STATEFUL = re.compile(
+    r"#\s*(?:define|undef|include|include_next|import|line|\d)\b|#\s*pragma\s+once\b"
+    r"|\?\?=|%:|__COUNTER__|_Pragma"
+)
+_LINE_DIRECTIVE = re.compile(r"#[ \t]*(?:line\b|\d)")
 
 # Headers of the Windows SDK/WDK whose content the prelude already provides.
 SYSTEM_HEADERS = frozenset(
@@ -145,6 +160,36 @@ class Preprocessed:
     directive_lines: frozenset[tuple[str, int]] = frozenset()
     # (file, line, col) of a '*' -> the width in bytes its __ptr32/__ptr64 gives it
     pointer_sizes: Mapping[tuple[str, int, int], int] = field(default_factory=dict)
+    # What another ABI's view needs: see size_assert_view()
+    rerun: _Rerun | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _ArchGroup:
+    """An outermost ``#if`` ... ``#endif`` that tests the architecture, at lines
+    ``first..last`` of the file named ``name`` (``source`` as its tokens spell it).
+    ``macros``: the macros in effect at its ``#if``; None in a skipped branch."""
+
+    source: str
+    name: str
+    first: int
+    last: int
+    macros: dict | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rerun:
+    """How a header was preprocessed, and its architecture-dependent groups."""
+
+    header: Path
+    include_dirs: tuple[Path, ...]
+    defines: Mapping[str, str]
+    header_text: str | None
+    groups: tuple[_ArchGroup, ...]
+    texts: Mapping[str, str]  # file name -> its text as pcpp read it
+    sites: Mapping[str, tuple[int, ...]]  # file name -> where it was included
+    define_words: Mapping[str, str]
+    blocker: str | None  # why the groups cannot be re-read alone
 
 
 def source_text(data: bytes) -> str:
@@ -236,8 +281,16 @@ class _Preprocessor(pcpp.Preprocessor):
         self.platforms: list[PlatformBranch] = []
         self.directive_lines: set[tuple[str, int]] = set()
         # Per file, the open conditionals: [platform of this branch, its first
-        # line, platform of an #else, the directive, its loc].
+        # line, platform of an #else, the directive, its loc, the #if's line].
         self._branches: dict[str, list[list]] = {}
+        # For another ABI's view (size_assert_view): the groups testing the
+        # architecture, each file's text and include site, and what rules out
+        # re-reading only the groups.
+        self.arch_groups: list[_ArchGroup] = []
+        self._arch_group: list | None = None  # [source, name, first, depth, macros]
+        self.texts: dict[str, str] = {}
+        self.sites: dict[str, tuple[int, ...]] = {}
+        self.rerun_blocker: str | None = None
 
     def name_of(self, source: str | None) -> str:
         if not source:
@@ -264,16 +317,22 @@ class _Preprocessor(pcpp.Preprocessor):
         with open(includepath, "rb") as stream:  # an OSError: pcpp tries the next folder
             data = stream.read()
         self.files_read.append(includepath)
-        text, warnings = splice_line_comments(source_text(data), self.name_of(includepath))
+        name = self.name_of(includepath)
+        text, warnings = splice_line_comments(source_text(data), name)
         self.warnings += warnings
+        parent = self.sites.get(self.name_of(self.open_files[-1])) if self.open_files else None
+        self.note_file(name, text, None if parent is None else (*parent, self.lastdirective.lineno))
+        # pcpp reads the file next; include() below closes it again
+        self.open_files.append(includepath)
         return io.StringIO(text)
 
-    def parsegen(self, input, source=None, abssource=None):  # noqa: ANN001, ANN201
-        self.open_files.append(abssource or source or "")
-        try:
-            yield from super().parsegen(input, source, abssource)
-        finally:
-            self.open_files.pop()
+    def note_file(self, name: str, text: str, site: tuple[int, ...] | None) -> None:
+        """Keep a file's text and where it sits in the output, for another ABI's view."""
+        if name in self.texts or site is None:
+            self.rerun_blocker = self.rerun_blocker or f"{name} is read more than once"
+        self.texts[name] = text
+        if site is not None:
+            self.sites[name] = site
 
     def include(self, tokens, original_line):  # noqa: ANN001, ANN201
         if len(self.open_files) >= MAX_INCLUDE_DEPTH:
@@ -292,7 +351,11 @@ class _Preprocessor(pcpp.Preprocessor):
                 )
             )
             raise OutputDirective(pcpp.Action.IgnoreAndRemove)
-        yield from super().include(tokens, original_line)
+        depth = len(self.open_files)
+        try:
+            yield from super().include(tokens, original_line)
+        finally:
+            del self.open_files[depth:]
 
     def on_unknown_macro_in_expr(self, ident: str) -> int:
         # C reads an unknown name in #if as 0, but one that a -D value brought in is
@@ -334,18 +397,80 @@ class _Preprocessor(pcpp.Preprocessor):
         raise OutputDirective(pcpp.Action.IgnoreAndRemove)
 
     def on_directive_handle(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
-        # Does the header itself ask which architecture it is? Then the x86 view
-        # may differ from the x64 one (C_ASSERTs under _AMD64_, say).
-        if (
-            directive.value in _CONDITIONALS
-            and directive.source != PRELUDE_NAME
-            and any(t.value in ARCH_MACROS for t in toks)
-        ):
-            self.arch_dependent = True
         self.directive_words = {t.value for t in toks}
         if directive.source != PRELUDE_NAME:
+            self._note_arch(directive, toks, sys._getframe(1))
             self._track_platform(directive, toks)
         return super().on_directive_handle(directive, toks, ifpassthru, precedingtoks)
+
+    def _note_arch(self, directive, toks, caller) -> None:  # noqa: ANN001
+        """Does the header itself ask which architecture it is? Then the x86 view
+        may differ from the x64 one (C_ASSERTs under _AMD64_, say): note where.
+        ``caller`` is pcpp's frame reading the directive."""
+        kind = directive.value
+        if kind in _CONDITIONALS and any(t.value in ARCH_MACROS for t in toks):
+            self.arch_dependent = True
+            if self._arch_group is None:
+                self._open_arch_group(directive, caller)
+        elif kind == "endif" and self._arch_group is not None:
+            self._close_arch_group(directive, caller)
+
+    def _open_arch_group(self, directive, caller) -> None:  # noqa: ANN001
+        """Note where an ``#if`` chain testing the architecture starts (at its ``#if``,
+        also when an ``#elif`` is the first to test it), and the macros there."""
+        name = self.name_of(directive.source)
+        stack = self._branches.get(name, [])
+        if directive.value == "elif":
+            if not stack:
+                return  # a misplaced #elif: pcpp reports it
+            first, depth = stack[-1][5], len(stack)
+        else:
+            first, depth = directive.lineno, len(stack) + 1
+        # Whether this chain is read at all is pcpp's local state (pinned pcpp 1.30).
+        state = caller.f_locals if caller.f_code.co_name == "parsegen" else {}
+        enclosing = state.get("enable")
+        if directive.value == "elif":
+            ifstack = state.get("ifstack")
+            enclosing = getattr(ifstack[-1], "enable", None) if ifstack else None
+        if not isinstance(enclosing, bool):
+            self.rerun_blocker = self.rerun_blocker or "pcpp's state is not readable"
+            enclosing = True
+        macros = None
+        if enclosing:
+            macros = dict(self.macros)
+            if self._open_invocation(state.get("chunk")):
+                self.rerun_blocker = self.rerun_blocker or f"{name}:{first}: inside a macro call"
+        self._arch_group = [directive.source, name, first, depth, macros]
+
+    def _close_arch_group(self, directive, caller) -> None:  # noqa: ANN001
+        source, name, first, depth, macros = self._arch_group
+        if self.name_of(directive.source) != name or len(self._branches.get(name, ())) != depth:
+            return
+        if macros is not None and caller.f_code.co_name == "parsegen":
+            if self._open_invocation(caller.f_locals.get("chunk")):
+                self.rerun_blocker = self.rerun_blocker or f"{name}:{first}: inside a macro call"
+        self.arch_groups.append(_ArchGroup(source, name, first, directive.lineno, macros))
+        self._arch_group = None
+
+    def _open_invocation(self, chunk) -> bool:  # noqa: ANN001
+        """Does the text pcpp holds back (``chunk``) end inside a macro call?
+
+        Then a group's lines would be part of the call's arguments, whose
+        expansion lands on the line where the call starts, outside the group.
+        """
+        if not isinstance(chunk, list):
+            return True
+        depth = 0
+        last = None
+        for tok in chunk:
+            if tok.type in self.t_WS or tok.type in self.t_COMMENT:
+                continue
+            depth += (tok.value == "(") - (tok.value == ")")
+            last = tok
+        if depth:
+            return True
+        macro = self.macros.get(last.value) if last is not None else None
+        return macro is not None and macro.arglist is not None
 
     def _track_platform(self, directive, toks) -> None:  # noqa: ANN001
         """Note the branches of ``#if``s that test the platform (pcpp calls this for
@@ -361,7 +486,7 @@ class _Preprocessor(pcpp.Preprocessor):
             platform = _platform_test(test)
             other = {"windows": "wsl", "wsl": "windows"}.get(platform or "")
             written = f"#{kind} {' '.join(''.join(t.value for t in toks).split())}"
-            stack.append([platform, line + 1, other, written, Loc(file, line)])
+            stack.append([platform, line + 1, other, written, Loc(file, line), line])
         elif kind in ("elif", "else", "endif") and stack:
             branch = stack[-1]
             if branch[0]:
@@ -413,6 +538,7 @@ def preprocess(
         pp.annotations[("d3dkmthk.h", 812)]  # SAL written on that line
     """
     header = Path(header)
+    given_text = header_text
     pp = _Preprocessor()
     pp.add_path(str(header.parent))
     for directory in include_dirs:
@@ -432,6 +558,8 @@ def preprocess(
     pp.parse(prelude_text(), PRELUDE_NAME)
     prelude_out = io.StringIO()
     pp.write(prelude_out)
+    pp.note_file(pp.name_of(str(header)), header_text, (1,))
+    pp.open_files = [os.path.abspath(str(header))]
     pp.parse(header_text, str(header))
     header_out = io.StringIO()
     try:
@@ -472,7 +600,215 @@ def preprocess(
         platforms=tuple(pp.platforms),
         directive_lines=frozenset(pp.directive_lines),
         pointer_sizes=pointer_sizes,
+        rerun=_Rerun(
+            header,
+            tuple(include_dirs),
+            dict(defines),
+            given_text,
+            tuple(pp.arch_groups),
+            pp.texts,
+            pp.sites,
+            dict(pp.define_words),
+            pp.rerun_blocker,
+        ),
     )
+
+
+def size_assert_view(pp: Preprocessed, abi: str) -> Preprocessed:
+    """The ``C_ASSERT`` lines of the header of ``pp`` (preprocessed for another
+    ABI) as ``abi`` reads them, in order, each after a ``#line`` mark.
+
+    When ``pp`` tests the architecture only in ``#if`` groups that change nothing
+    for the text after them (no macros defined, no files included), every other
+    line reads the same for ``abi``: only those groups are preprocessed again,
+    each alone with the macros in effect at its ``#if`` (the architecture's own
+    swapped). Otherwise, or when something may escape that reasoning, the whole
+    header is. Either way errors (an ``#error`` under ``_X86_``) are those of a
+    whole pass.
+
+    Example::
+
+        x86 = size_assert_view(preprocess(Path("d3dkmthk.h"), abi="x64"), "x86")
+        x86.text  # '#line 3811 "d3dkmthk.h"\ntypedef char __C_ASSERT__[...];\n...'
+    """
+    rerun = pp.rerun
+    assert rerun is not None, "pp comes from preprocess()"
+    blocker = rerun.blocker or _outside_groups(rerun)
+    if blocker is None:
+        lines = _groups_reread(pp, rerun, abi)
+        if lines is not None:
+            return replace(pp, text="".join(lines[0]), pointer_sizes=lines[1])
+    whole = preprocess(
+        rerun.header,
+        abi=abi,
+        include_dirs=rerun.include_dirs,
+        defines=rerun.defines,
+        header_text=rerun.header_text,
+    )
+    return replace(whole, text="".join(_marked(line) for line in _assert_lines(whole.text)))
+
+
+def _marked(line: tuple[str, int, str]) -> str:
+    file, line_no, text = line
+    return f'#line {line_no} "{file}"\n{text}\n'
+
+
+def _assert_lines(text: str) -> list[tuple[str, int, str]]:
+    """(file name, line, text) of each line holding a ``C_ASSERT``, in order: the
+    first text line of each source line, as the parse stage indexes them."""
+    if "__C_ASSERT__" not in text:
+        return []
+    found = []
+    seen: set[tuple[str, int]] = set()
+    file, line_no = PRELUDE_NAME, 0
+    for line in text.split("\n"):
+        if line.startswith("#line"):
+            mark = LINE_MARK.match(line)
+            if mark:
+                line_no, file = int(mark.group(1)) - 1, Path(mark.group(2)).name
+                continue
+        line_no += 1
+        if "__C_ASSERT__" in line and (file, line_no) not in seen:
+            found.append((file, line_no, line))
+        seen.add((file, line_no))
+    return found
+
+
+def _outside_groups(rerun: _Rerun) -> str | None:
+    """Why the text outside the groups might read differently for another ABI:
+    an architecture macro named outside them (not in a comment or a string), in
+    a ``-D``, or a ``#line`` that would confuse where lines are."""
+    for name, value in rerun.defines.items():
+        if next(_arch_words(f"{name} {value}"), None):
+            return f"-D {name}={value} names an architecture macro"
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for group in rerun.groups:
+        ranges.setdefault(group.name, []).append((group.first, group.last))
+    for name, text in rerun.texts.items():
+        if any(_line_start(text, m.start()) for m in _LINE_DIRECTIVE.finditer(text)):
+            return f"{name} has a #line directive"
+        spans = None
+        for word in _arch_words(text):
+            line = text.count("\n", 0, word.start()) + 1
+            if any(first <= line <= last for first, last in ranges.get(name, ())):
+                continue
+            if spans is None:
+                spans = [m.span() for m in _COMMENT_OR_LITERAL.finditer(text)]
+            if not any(start <= word.start() < end for start, end in spans):
+                return f"{name}:{line}: {word.group(0)} outside an #if"
+    return None
+
+
+def _arch_words(text: str) -> Iterator[re.Match]:
+    """Where ``text`` names an architecture macro (not as the end of a longer name)."""
+    for word in _ARCH_WORD.finditer(text):
+        before = text[word.start() - 1] if word.start() else " "
+        if not (before.isalnum() or before == "_"):
+            yield word
+
+
+def _line_start(text: str, pos: int) -> bool:
+    """Is ``text[pos]`` the first character of its line but blanks?"""
+    start = text.rfind("\n", 0, pos) + 1
+    return not text[start:pos].strip(" \t")
+
+
+@functools.cache
+def _abi_macros(abi: str) -> dict:
+    """The architecture macros (``_WIN64``, ``_X86_``) the prelude defines for ``abi``.
+
+    Only its directives are read: they alone decide which macros it defines.
+    """
+    lines = []
+    continued = False
+    for line in prelude_text().split("\n"):
+        keep = continued or line.lstrip().startswith("#")
+        lines.append(line if keep else "")
+        continued = keep and line.endswith("\\")
+    pp = _Preprocessor()
+    for name, value in ABI_DEFINES[abi].items():
+        pp.define(f"{name} {value}")
+    pp.parse("\n".join(lines), PRELUDE_NAME)
+    pp.write(io.StringIO())
+    return {name: macro for name, macro in pp.macros.items() if name in ARCH_MACROS}
+
+
+class _GroupReader(_Preprocessor):
+    """pcpp for one group's lines alone: tokens numbered from ``first_line``."""
+
+    first_line = 1
+
+    def group_lines(self, input, abssource):  # noqa: ANN001, ANN201
+        offset = self.first_line - 1
+        for line in super().group_lines(input, abssource):
+            for tok in line:
+                tok.lineno += offset
+            yield line
+
+    def _note_arch(self, directive, toks, caller) -> None:  # noqa: ANN001
+        # The group's own #endif: its text must not end inside a macro call either.
+        stack = self._branches.get(self.name_of(directive.source), ())
+        if directive.value == "endif" and len(stack) == 1:
+            chunk = caller.f_locals.get("chunk") if caller.f_code.co_name == "parsegen" else None
+            if self._open_invocation(chunk):
+                self.rerun_blocker = "the group ends inside a macro call"
+
+
+def _groups_reread(
+    pp: Preprocessed, rerun: _Rerun, abi: str
+) -> tuple[list[str], dict[tuple[str, int, int], int]] | None:
+    """The marked ``C_ASSERT`` lines of ``abi``'s view, and its pointer widths, with
+    only the groups preprocessed again; None if a group cannot be read alone."""
+    arch = _abi_macros(abi)
+    reader = _GroupReader()
+    reader.define_words = dict(rerun.define_words)
+    pointer_sizes = dict(pp.pointer_sizes)
+    inside: dict[str, list[tuple[int, int]]] = {}
+    keyed: list[tuple[tuple[int, ...], str]] = []
+    for group in rerun.groups:
+        inside.setdefault(group.name, []).append((group.first, group.last))
+        if group.macros is None:
+            continue  # in a branch no ABI reads
+        lines = rerun.texts[group.name].split("\n")[group.first - 1 : group.last]
+        text = "\n".join(lines) + "\n"
+        if _STATEFUL.search(text) or lines[-1].endswith("\\") or "/*" in lines[-1]:
+            return None
+        reader.macros = {k: v for k, v in group.macros.items() if k not in ARCH_MACROS}
+        reader.macros.update(arch)
+        reader._branches = {}
+        reader.first_line = group.first
+        reader.parse(text, group.source)
+        out = io.StringIO()
+        try:
+            reader.write(out)
+        except RecursionError:
+            directive = reader.lastdirective
+            line = directive.lineno if directive else group.first
+            raise GeneratorError(
+                Loc(group.name, line or 1, 1), "nested too deeply for the preprocessor"
+            ) from None
+        if reader.errors:
+            raise reader.errors[0]
+        if reader.rerun_blocker:
+            return None
+        text, sizes = _declspecs(out.getvalue(), reader)
+        text, _, _ = _strip_annotations(text, reader)
+        pointer_sizes.update(sizes)
+        site = rerun.sites[group.name]
+        keyed += [((*site, group.first), _marked(line)) for line in _assert_lines(text)]
+    for order, line in enumerate(_assert_lines(pp.text)):
+        file, line_no, _ = line
+        if file == PRELUDE_NAME:
+            key: tuple[int, ...] = (0, order)
+        elif file in rerun.sites:
+            if any(first <= line_no <= last for first, last in inside.get(file, ())):
+                continue  # this ABI's own line of a group
+            key = (*rerun.sites[file], line_no)
+        else:
+            return None
+        keyed.append((key, _marked(line)))
+    keyed.sort(key=lambda item: item[0])  # stable: a group's lines keep their order
+    return [text for _, text in keyed], pointer_sizes
 
 
 def _define_options(pp: _Preprocessor, defines: Mapping[str, str]) -> None:
