@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -22,16 +23,17 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import PAGE_FILE, page_files
 from .preprocess import SAL_NAME
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
 
 SITE = "https://learn.microsoft.com"
 DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
@@ -71,10 +73,6 @@ _EMPHASIS = {"em_open": 1, "em_close": -1}
 _HTML_EMPHASIS = re.compile(r"<(/?)(?:i|em)\s*>", re.I)
 _DIRECTION_WORDS = {"in": "in", "out": "out", "opt": "opt", "optional": "opt"}
 _DIRECTION_ORDER = ("in", "out", "opt")
-
-# BaseLoader keeps every value a string (no dates from ms.date, no booleans), and
-# the C loader is several times faster than the pure-Python one.
-_YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +220,13 @@ def read_page_text(text: str, file: str) -> DocPage:
     front = _FRONT_MATTER.match(text)
     if not front:
         raise GeneratorError(Loc(file, 1, 1), "page does not start with '---' front matter")
+    import yaml  # here: a run whose pages are cached, or read by the page reader, never needs it
+
+    # BaseLoader keeps every value a string (no dates from ms.date, no booleans), and
+    # the C loader is several times faster than the pure-Python one.
+    loader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
     try:
-        meta = yaml.load(_wanted_keys(front.group(1) or ""), Loader=_YAML_LOADER)
+        meta = yaml.load(_wanted_keys(front.group(1) or ""), Loader=loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark else 1  # + the opening '---', and 1-based
@@ -336,16 +339,22 @@ def _inline_where_read(state: StateCore) -> None:
             state.md.inline.parse(token.content, state.md, state.env, token.children)
 
 
-# One parser for every page: building one costs more than parsing a small page.
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
-_MD.core.ruler.at("inline", _inline_where_read)
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """One parser for every page: building one costs more than parsing a small page
+    (and importing markdown-it waits until a page is read)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.core.ruler.at("inline", _inline_where_read)
+    return md
 
 
 def _read_body(
     body: str, file: str, line0: int, url: str
 ) -> tuple[dict[str, str], list[DocMember]]:
     """Text per section name ("" holds the h1 title) and the members, in page order."""
-    tokens = _MD.parse(body)
+    tokens = _markdown().parse(body)
     # Each part of the page: (section, member heading or None, index of its heading_open).
     parts: list[tuple[str, str | None, int]] = []
     section = ""
@@ -479,7 +488,8 @@ def _direction(tag: str) -> str | None:
 def _to_text(tokens: list[Token], url: str) -> str:
     if not tokens:
         return ""
-    html = _MD.renderer.render(tokens, _MD.options, {})
+    md = _markdown()
+    html = md.renderer.render(tokens, md.options, {})
     reader = _HtmlText(url)
     reader.feed(html)
     return reader.text()

@@ -34,14 +34,15 @@ class Outputs:
 def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Outputs:
     """Run the pipeline (or take its texts from the cache) for ``options``."""
     cache = Cache(options.cache_dir)
-    name = _key(options, layout_json, report_json)
+    digests = input_digests(options)
+    name = _key(options, digests, layout_json, report_json)
     if name:
         hit = cache.get("outputs", name)
         if isinstance(hit, Outputs):
             return hit
     from .pipeline import build
 
-    result = build(options)
+    result = build(options, digests)  # what is hashed here is not hashed again
     made = Outputs(
         stem=result.stem,
         module=result.text,
@@ -60,15 +61,36 @@ def _json(data: object) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
-def _key(options: Options, layout_json: bool, report_json: bool) -> str | None:
+def input_digests(options: Options) -> dict[tuple[str, str], str | None]:
+    """The sha256 of the inputs known up front, by (kind, path): the "header", each
+    "rules" file (None: unreadable) and each "docs" folder ("": unreadable)."""
+    header = Path(options.header)
+    digests: dict[tuple[str, str], str | None] = {("header", str(header)): current_digest(header)}
+    for path in _rules(options):
+        digests["rules", str(Path(path))] = current_digest(path)
+    for folder in options.docs:
+        digests["docs", str(Path(folder))] = folder_digest(Path(folder))
+    return digests
+
+
+def _rules(options: Options) -> tuple[Path, ...]:
+    return tuple(options.rules) if options.rules is not None else (shipped_rules_path(),)
+
+
+def _key(
+    options: Options,
+    known: dict[tuple[str, str], str | None],
+    layout_json: bool,
+    report_json: bool,
+) -> str | None:
     """Every input's bytes (the header here, its includes through the entry's
     list), and every option that changes a text."""
     header = Path(options.header)
-    rules = options.rules if options.rules is not None else (shipped_rules_path(),)
-    digests = [current_digest(header), *(current_digest(r) for r in rules)]
+    rules = _rules(options)
+    digests = [known["header", str(header)], *(known["rules", str(Path(r))] for r in rules)]
     if None in digests:
         return None  # something cannot be read: let the pipeline say what
-    pages = [folder_digest(Path(d)) for d in options.docs]
+    pages = [known["docs", str(Path(d))] for d in options.docs]
     if "" in pages:
         return None
     return key(

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeAlias
 
 from . import __version__, ir
 from .cache import Cache, current_digest
@@ -38,6 +39,9 @@ from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
 from .spelling import Names
+
+# (kind, path) -> sha256 of the inputs a run has hashed (outputs.input_digests)
+Digests: TypeAlias = Mapping[tuple[str, str], str | None]
 
 
 @dataclass
@@ -102,22 +106,26 @@ class Result:
         return {"provenance": provenance, **self.report}
 
 
-def build(options: Options) -> Result:
+def build(options: Options, digests: Digests | None = None) -> Result:
     """Run every stage on ``options.header``.
+
+    ``digests``: the sha256 of inputs this run has hashed already, by (kind, path)
+    (``outputs.input_digests``), so that none is read twice for it.
 
     Example::
 
         result = build(Options(Path("d3dkmthk.h"), docs=(Path("docs/d3dkmthk"),)))
         result.text  # the Python module
     """
-    pages = _PageReader(options.docs, options.parallel, Cache(options.cache_dir))
+    digests = digests or {}
+    pages = _PageReader(options.docs, options.parallel, Cache(options.cache_dir), digests)
     try:
-        return _build(options, pages)
+        return _build(options, pages, digests)
     finally:
         pages.close()
 
 
-def analyze(options: Options) -> Analysis:
+def analyze(options: Options, digests: Digests | None = None) -> Analysis:
     """The front half of ``build()``: preprocess, parse, lower, lay out.
 
     With ``options.cache_dir``, an earlier analysis of the same header files and
@@ -129,7 +137,7 @@ def analyze(options: Options) -> Analysis:
         analysis.layouts["x86"].record("D3DKMT_DESTROYALLOCATION").size  # 16
     """
     cache = Cache(options.cache_dir)
-    name = analysis_key(options)
+    name = analysis_key(options, digests)
     cached = cache.get("analysis", name) if name else None
     if isinstance(cached, Analysis):
         return cached
@@ -139,12 +147,12 @@ def analyze(options: Options) -> Analysis:
     return analysis
 
 
-def analysis_key(options: Options) -> str | None:
+def analysis_key(options: Options, digests: Digests | None = None) -> str | None:
     """The cache key of ``analyze(options)``: the header's bytes and where its
     includes are looked for, and every option that changes the analysis (the files
     it includes are checked through the entry's own list). None: no header to read."""
     header = Path(options.header)
-    digest = current_digest(header)
+    digest = (digests or {}).get(("header", str(header))) or current_digest(header)
     if digest is None:
         return None
     return cache_key(
@@ -203,8 +211,8 @@ def _analyze(options: Options) -> Analysis:
     return Analysis(module, engines, diagnostics, provenance, depends)
 
 
-def _build(options: Options, pages: _PageReader) -> Result:
-    analysis = analyze(options)
+def _build(options: Options, pages: _PageReader, digests: Digests) -> Result:
+    analysis = analyze(options, digests)
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
     docs = pages.index(diagnostics)
     members = _member_paths(module, engines[module.abis[0]])
@@ -219,7 +227,10 @@ def _build(options: Options, pages: _PageReader) -> Result:
         analysis.provenance,
         inputs=analysis.provenance.inputs
         + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
-        + tuple(("rules", Path(f).name, file_digest(Path(f))) for f in rule_files),
+        + tuple(
+            ("rules", Path(f).name, digests.get(("rules", str(Path(f)))) or file_digest(Path(f)))
+            for f in rule_files
+        ),
     )
     elements = element_checks(module, docs, rules)
     text, stub, report = render_module(
@@ -242,10 +253,18 @@ class _PageReader:
     at interpreter exit.
     """
 
-    def __init__(self, dirs: Sequence[Path], parallel: bool, cache: Cache) -> None:
+    def __init__(
+        self,
+        dirs: Sequence[Path],
+        parallel: bool,
+        cache: Cache,
+        known: Digests = {},  # noqa: B006 - never mutated
+    ) -> None:
         self.dirs = tuple(dirs)
         self.cache = cache
-        self.digests = {d: folder_digest(Path(d)) for d in self.dirs}
+        self.digests = {
+            d: known.get(("docs", str(Path(d)))) or folder_digest(Path(d)) for d in self.dirs
+        }
         self.keys = {d: cache_key("pages", self.digests[d]) for d in self.dirs if self.digests[d]}
         self.found: dict[Path, tuple[list[DocPage], list[tuple[Loc | None, str]]]] = {}
         for folder, name in self.keys.items():

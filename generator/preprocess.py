@@ -274,6 +274,7 @@ class _Preprocessor(pcpp.Preprocessor):
         self.warnings: list[tuple[Loc, str]] = []
         self.arch_dependent = False
         self.files_read: list[str] = []
+        self.digests: dict[str, str] = {}  # path -> sha256 of the bytes read from it
         self.open_files: list[str] = []  # the #include chain being read
         self.defining: str | None = None  # the -D option being defined
         self.define_words: dict[str, str] = {}  # identifier in a -D value -> that -D
@@ -317,6 +318,7 @@ class _Preprocessor(pcpp.Preprocessor):
         with open(includepath, "rb") as stream:  # an OSError: pcpp tries the next folder
             data = stream.read()
         self.files_read.append(includepath)
+        self.digests[includepath] = hashlib.sha256(data).hexdigest()
         name = self.name_of(includepath)
         text, warnings = splice_line_comments(source_text(data), name)
         self.warnings += warnings
@@ -548,9 +550,11 @@ def preprocess(
     _define_options(pp, defines)
     if header_text is None:
         try:
-            header_text = source_text(header.read_bytes())
+            data = header.read_bytes()
         except OSError as exc:
             raise option_error("--header", header, f"cannot read: {exc.strerror}") from None
+        header_text = source_text(data)
+        pp.digests[str(header)] = hashlib.sha256(data).hexdigest()
     header_text, splice_warnings = splice_line_comments(
         header_text.replace("\r\n", "\n"), pp.name_of(str(header))
     )
@@ -582,7 +586,11 @@ def preprocess(
     paths = {pp.name_of(f): f for f in reversed([str(header), *read])}
     header_files = tuple(dict.fromkeys(pp.name_of(f) for f in [str(header), *read]))
     sources = tuple(
-        (name, str(Path(paths[name]).resolve()), file_digest(Path(paths[name])))
+        (
+            name,
+            str(Path(paths[name]).resolve()),
+            pp.digests.get(paths[name]) or file_digest(Path(paths[name])),
+        )
         if Path(paths[name]).is_file()
         else (name, "", hashlib.sha256(header_text.encode("utf-8")).hexdigest())
         for name in header_files
