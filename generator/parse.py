@@ -6,6 +6,7 @@ can compute ``#define`` constants with the same machinery as enum values.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ _MAX_OPAQUE = 200
 MAX_NESTING = 100
 _LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
+_BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,6 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
     """
     opaque: dict[str, Loc] = {}
     lines = text.split("\n")
-    index = _line_index(lines)
     check_nesting(lines)
     parser = _Parser() if _Parser.can_look_ahead else c_parser.CParser()
     while True:
@@ -88,6 +89,7 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
             raise GeneratorError(loc, "declaration nested too deeply for the parser") from None
         except c_parser.ParseError as exc:
             loc, message = _split_error(str(exc))
+            index = _line_index(lines)  # (only an error needs it)
             if loc is None or not loc.line:
                 loc, name = _stuck_token(parser)
             else:
@@ -120,11 +122,10 @@ def check_nesting(lines: Sequence[str]) -> None:
     """
     text = "\n".join(lines)
     brackets = _NOT_BRACKET.sub("", _LITERAL.sub("", text))
-    depth = deepest = 0
-    for char in brackets:
-        depth += 1 if char in "([{" else -1
-        deepest = max(deepest, depth)
-    if deepest <= MAX_NESTING:
+    if brackets.count("(") + brackets.count("[") + brackets.count("{") <= MAX_NESTING:
+        return
+    steps = map(_BRACKET_STEP.__getitem__, brackets)  # (C loops: a Python one costs more)
+    if max(itertools.accumulate(steps), default=0) <= MAX_NESTING:
         return
     file, line_no, depth = "<input>", 0, 0
     for line in lines:
@@ -166,28 +167,28 @@ class _Parser(c_parser.CParser):
 
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
         self.undeclared: list[tuple[str, object]] = []
-        self._last = None
         return super().parse(text, filename, debug)
 
-    def _advance(self):  # noqa: ANN202
-        self._last = tok = super()._advance()
-        return tok
-
     def _peek(self, k: int = 1):  # noqa: ANN202
-        # pycparser's own _peek, with the check where it classifies a token (the
-        # parser peeks at every token many times: one method call less each).
-        tok = self._tokens.peek(k)
+        # pycparser's own _peek and its token stream's peek in one (the parser peeks
+        # at every token many times: two method calls less each), with the check
+        # where it classifies a token. The stream keeps every token it has read.
+        stream = self._tokens
+        pos = stream._index + k - 1
+        buffer = stream._buffer
+        tok = buffer[pos] if k > 0 and pos < len(buffer) else stream.peek(k)
         if tok is not self._typedef_checked_token:
-            if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k):
+            if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k, pos):
                 self._scope_stack[0][tok.value] = True
                 self.undeclared.append((tok.value, self._tok_coord(tok)))
             self._classify_identifier(tok)
         return tok
 
-    def _undeclared_type(self, tok, k: int) -> bool:  # noqa: ANN001
-        if any(tok.value in scope for scope in self._scope_stack):
-            return False
-        before = self._last if k == 1 else self._tokens.peek(k - 1)
+    def _undeclared_type(self, tok, k: int, pos: int) -> bool:  # noqa: ANN001
+        for scope in self._scope_stack:
+            if tok.value in scope:
+                return False
+        before = self._tokens._buffer[pos - 1] if pos else None
         if before is not None and before.type in ("STRUCT", "UNION", "ENUM", "PERIOD", "ARROW"):
             return False  # a tag or a member, not a type name
         after = self._tokens.peek(k + 1)

@@ -48,6 +48,7 @@ ARCH_MACROS = frozenset(
     "_WIN64 _AMD64_ _X86_ _M_X64 _M_AMD64 _M_IX86 _M_ARM64 _ARM64_ _IA64_".split()
 )
 _CONDITIONALS = frozenset({"if", "ifdef", "ifndef", "elif"})
+_BRANCHING = _CONDITIONALS | {"else", "endif"}
 # (each name starts with "_": a literal first character keeps the search fast,
 # and a look-behind would not; see _arch_words)
 _ARCH_WORD = re.compile(r"_(?:{})(?!\w)".format("|".join(sorted(m[1:] for m in ARCH_MACROS))))
@@ -278,7 +279,7 @@ class _Preprocessor(pcpp.Preprocessor):
         self.open_files: list[str] = []  # the #include chain being read
         self.defining: str | None = None  # the -D option being defined
         self.define_words: dict[str, str] = {}  # identifier in a -D value -> that -D
-        self.directive_words: set[str] = set()
+        self.directive_words: set[str] = set()  # of the #if or #elif being read
         self.platforms: list[PlatformBranch] = []
         self.directive_lines: set[tuple[str, int]] = set()
         # Per file, the open conditionals: [platform of this branch, its first
@@ -292,11 +293,15 @@ class _Preprocessor(pcpp.Preprocessor):
         self.texts: dict[str, str] = {}
         self.sites: dict[str, tuple[int, ...]] = {}
         self.rerun_blocker: str | None = None
+        self._names: dict[str, str] = {}
 
     def name_of(self, source: str | None) -> str:
         if not source:
             return "<command line>"
-        return source if source == PRELUDE_NAME else Path(source).name
+        name = self._names.get(source)
+        if name is None:  # (asked for every comment and directive: Path() is slow)
+            name = self._names[source] = source if source == PRELUDE_NAME else Path(source).name
+        return name
 
     def on_error(self, file: str, line: int, msg: str) -> None:
         if self.defining is not None:
@@ -314,6 +319,10 @@ class _Preprocessor(pcpp.Preprocessor):
         self.return_code += 1
 
     def on_file_open(self, is_system_include: bool, includepath: str):  # noqa: ANN201
+        # The files being read are the first include_depth (pcpp's count) of those opened.
+        del self.open_files[self.include_depth :]
+        if len(self.open_files) >= MAX_INCLUDE_DEPTH:
+            self._too_deep()
         # Included files are read as the header is (encoding, '//' continuations).
         with open(includepath, "rb") as stream:  # an OSError: pcpp tries the next folder
             data = stream.read()
@@ -324,7 +333,6 @@ class _Preprocessor(pcpp.Preprocessor):
         self.warnings += warnings
         parent = self.sites.get(self.name_of(self.open_files[-1])) if self.open_files else None
         self.note_file(name, text, None if parent is None else (*parent, self.lastdirective.lineno))
-        # pcpp reads the file next; include() below closes it again
         self.open_files.append(includepath)
         return io.StringIO(text)
 
@@ -336,28 +344,23 @@ class _Preprocessor(pcpp.Preprocessor):
         if site is not None:
             self.sites[name] = site
 
-    def include(self, tokens, original_line):  # noqa: ANN001, ANN201
-        if len(self.open_files) >= MAX_INCLUDE_DEPTH:
-            # Without include guards a cycle would recurse until Python's stack ends.
-            current = self.open_files[-1]
-            earlier = self.open_files[-2::-1]
-            start = len(earlier) - 1 - earlier.index(current) if current in earlier else -1
-            chain = self.open_files[start:]
-            names = " -> ".join(self.name_of(f) for f in chain)
-            cycle = f" (a cycle without include guards: {names})" if len(chain) > 1 else ""
-            directive = self.lastdirective
-            self.errors.append(
-                GeneratorError(
-                    Loc(self.name_of(directive.source), directive.lineno or 0, 1),
-                    f"#include nested more than {MAX_INCLUDE_DEPTH} deep{cycle}",
-                )
+    def _too_deep(self) -> None:
+        """Without include guards a cycle would recurse until Python's stack ends:
+        stop at the #include being read (pcpp drops it on this exception)."""
+        current = self.open_files[-1]
+        earlier = self.open_files[-2::-1]
+        start = len(earlier) - 1 - earlier.index(current) if current in earlier else -1
+        chain = self.open_files[start:]
+        names = " -> ".join(self.name_of(f) for f in chain)
+        cycle = f" (a cycle without include guards: {names})" if len(chain) > 1 else ""
+        directive = self.lastdirective
+        self.errors.append(
+            GeneratorError(
+                Loc(self.name_of(directive.source), directive.lineno or 0, 1),
+                f"#include nested more than {MAX_INCLUDE_DEPTH} deep{cycle}",
             )
-            raise OutputDirective(pcpp.Action.IgnoreAndRemove)
-        depth = len(self.open_files)
-        try:
-            yield from super().include(tokens, original_line)
-        finally:
-            del self.open_files[depth:]
+        )
+        raise OutputDirective(pcpp.Action.IgnoreAndRemove)
 
     def on_unknown_macro_in_expr(self, ident: str) -> int:
         # C reads an unknown name in #if as 0, but one that a -D value brought in is
@@ -399,7 +402,8 @@ class _Preprocessor(pcpp.Preprocessor):
         raise OutputDirective(pcpp.Action.IgnoreAndRemove)
 
     def on_directive_handle(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
-        self.directive_words = {t.value for t in toks}
+        if directive.value in ("if", "elif"):  # (only those evaluate an expression)
+            self.directive_words = {t.value for t in toks}
         if directive.source != PRELUDE_NAME:
             self._note_arch(directive, toks, sys._getframe(1))
             self._track_platform(directive, toks)
@@ -481,6 +485,8 @@ class _Preprocessor(pcpp.Preprocessor):
         self.directive_lines.add((file, line))
         stack = self._branches.setdefault(file, [])
         kind = directive.value
+        if kind not in _BRANCHING:
+            return
         test = " ".join("".join(t.value for t in toks).split())
         if kind in ("if", "ifdef", "ifndef"):
             if kind != "if":
