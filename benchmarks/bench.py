@@ -249,11 +249,12 @@ def stages() -> list[Stage]:
 
     found = [
         Stage("preprocess", pipeline, "preprocess"),
+        Stage("preprocess", pipeline, "size_assert_view"),  # the x86 view (its groups)
         Stage("parse", pipeline, "parse"),
         Stage("lower", pipeline, "lower"),
         Stage("layout", pipeline, "layouts"),
         Stage("layout", layout.Layout, "all_records"),
-        Stage("docs", pipeline, "load_docs"),
+        Stage("docs", docs, "load_docs"),  # (the page reader looks it up when it reads)
         Stage("rules", pipeline, "load_rules"),
         Stage("render", pipeline, "render_module"),
         Stage("pcpp (parse + write)", pcpp.Preprocessor, "write", part=True),

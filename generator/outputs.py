@@ -16,6 +16,7 @@ from .cache import Cache, current_digest, key
 from .errors import Warning_
 from .inputs import folder_digest, shipped_rules_path
 from .options import Options
+from .pages import PageReader
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,14 @@ def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Output
         hit = cache.get("outputs", name)
         if isinstance(hit, Outputs):
             return hit
-    from .pipeline import build
+    # The page reader first: its process reads while this one imports the stages.
+    pages = PageReader(options.docs, options.parallel, cache, digests)
+    try:
+        from .pipeline import build
 
-    result = build(options, digests)  # what is hashed here is not hashed again
+        result = build(options, digests, pages)  # what is hashed here is not hashed again
+    finally:
+        pages.close()
     made = Outputs(
         stem=result.stem,
         module=result.text,

@@ -6,6 +6,7 @@ can compute ``#define`` constants with the same machinery as enum values.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,7 @@ class Parsed:
     opaque_names: tuple[str, ...]
 
 
+@functools.cache  # asked for every node's place, of a handful of files
 def file_name(coord_file: str | None) -> str:
     """The display name of a file named in a pycparser coord (its base name)."""
     if not coord_file:

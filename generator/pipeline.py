@@ -7,14 +7,9 @@ anything; ``cli.py`` decides what to write.
 from __future__ import annotations
 
 import difflib
-import multiprocessing
-import os
-import signal
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeAlias
 
 from . import __version__, ir
 from .cache import Cache, current_digest
@@ -27,21 +22,19 @@ from .derive import (
     rules_report,
     rules_summary,
 )
-from .docs import DocIndex, DocPage, load_docs
-from .errors import COMMAND_LINE, Diagnostics, GeneratorError, Loc
-from .inputs import file_digest, folder_digest, shipped_rules_path
+from .docs import DocIndex
+from .errors import COMMAND_LINE, Diagnostics, GeneratorError
+from .inputs import file_digest, shipped_rules_path
 from .layout import ABIS, Layout, layouts
 from .lower import lower, size_checks
 from .options import INTERFACE_VERSION, Options, Provenance
+from .pages import Digests, PageReader
 from .parse import parse, parse_size_asserts
 from .preprocess import preprocess, size_assert_view
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
 from .spelling import Names
-
-# (kind, path) -> sha256 of the inputs a run has hashed (outputs.input_digests)
-Digests: TypeAlias = Mapping[tuple[str, str], str | None]
 
 
 @dataclass
@@ -106,11 +99,14 @@ class Result:
         return {"provenance": provenance, **self.report}
 
 
-def build(options: Options, digests: Digests | None = None) -> Result:
+def build(
+    options: Options, digests: Digests | None = None, pages: PageReader | None = None
+) -> Result:
     """Run every stage on ``options.header``.
 
     ``digests``: the sha256 of inputs this run has hashed already, by (kind, path)
-    (``outputs.input_digests``), so that none is read twice for it.
+    (``outputs.input_digests``), so that none is read twice for it. ``pages``: the
+    reader of ``options.docs``, if the caller started it already (it closes it).
 
     Example::
 
@@ -118,7 +114,9 @@ def build(options: Options, digests: Digests | None = None) -> Result:
         result.text  # the Python module
     """
     digests = digests or {}
-    pages = _PageReader(options.docs, options.parallel, Cache(options.cache_dir), digests)
+    if pages is not None:
+        return _build(options, pages, digests)
+    pages = PageReader(options.docs, options.parallel, Cache(options.cache_dir), digests)
     try:
         return _build(options, pages, digests)
     finally:
@@ -211,7 +209,7 @@ def _analyze(options: Options) -> Analysis:
     return Analysis(module, engines, diagnostics, provenance, depends)
 
 
-def _build(options: Options, pages: _PageReader, digests: Digests) -> Result:
+def _build(options: Options, pages: PageReader, digests: Digests) -> Result:
     analysis = analyze(options, digests)
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
     docs = pages.index(diagnostics)
@@ -240,141 +238,6 @@ def _build(options: Options, pages: _PageReader, digests: Digests) -> Result:
     return Result(
         module, engines, docs, rules, text, stub, diagnostics, report, provenance, analysis.depends
     )
-
-
-class _PageReader:
-    """The reference pages, from the cache or read here or (``parallel``) in a
-    second process.
-
-    Reading ~900 pages takes about as long as parsing the header; on a machine
-    with two cores both can happen at once. Each folder is cached by its digest.
-    One plain child process and a pipe (not a process pool): closing ends it at
-    once, whatever state the run is in, and leaves no pool threads behind to fail
-    at interpreter exit.
-    """
-
-    def __init__(
-        self,
-        dirs: Sequence[Path],
-        parallel: bool,
-        cache: Cache,
-        known: Digests = {},  # noqa: B006 - never mutated
-    ) -> None:
-        self.dirs = tuple(dirs)
-        self.cache = cache
-        self.digests = {
-            d: known.get(("docs", str(Path(d)))) or folder_digest(Path(d)) for d in self.dirs
-        }
-        self.keys = {d: cache_key("pages", self.digests[d]) for d in self.dirs if self.digests[d]}
-        self.found: dict[Path, tuple[list[DocPage], list[tuple[Loc | None, str]]]] = {}
-        for folder, name in self.keys.items():
-            hit = cache.get("pages", name)
-            if hit is not None:
-                self.found[folder] = hit
-        self.missing = [d for d in self.dirs if d not in self.found]
-        self.process: multiprocessing.process.BaseProcess | None = None
-        self.answer: multiprocessing.connection.Connection | None = None
-        if parallel and self.missing and (os.cpu_count() or 1) > 1:
-            try:
-                self._start()
-            except BaseException:  # Ctrl-C just now: build() never gets to close()
-                self.close()
-                raise
-
-    def _start(self) -> None:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.answer, sender = context.Pipe(duplex=False)
-        try:
-            self.process = context.Process(
-                target=_send_pages, args=(self.missing, sender), name="page reader", daemon=True
-            )
-            # Signals stay blocked across the fork until the child ignores Ctrl-C.
-            with _signals_blocked():
-                self.process.start()
-        finally:
-            sender.close()  # the child's copy is the only writer: EOF if it dies
-
-    def index(self, diagnostics: Diagnostics) -> DocIndex:
-        if self.missing:
-            if self.answer is None:
-                read, error = _read_pages(self.missing)
-            else:
-                try:
-                    read, error = self.answer.recv()
-                except EOFError:  # the child died without an answer: read the pages here
-                    read, error = _read_pages(self.missing)
-            if error is not None:
-                raise GeneratorError(*error)
-            for folder, entry in zip(self.missing, read, strict=True):
-                self.found[folder] = entry
-                if folder in self.keys:
-                    self.cache.put("pages", self.keys[folder], entry)
-        pages: list[DocPage] = []
-        for folder in self.dirs:
-            folder_pages, warnings = self.found[folder]
-            pages += folder_pages
-            for loc, message in warnings:
-                diagnostics.warn(loc, message)
-        return DocIndex.from_pages(pages)
-
-    def close(self) -> None:
-        if self.answer is not None:
-            self.answer.close()
-            self.answer = None
-        if self.process is not None:
-            if self.process.is_alive():
-                self.process.terminate()
-            self.process.join(2)
-            if self.process.is_alive():  # pragma: no cover - SIGTERM is not ignored there
-                self.process.kill()
-                self.process.join()
-            self.process = None
-
-
-@contextmanager
-def _signals_blocked() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM in this thread (POSIX); a child forked meanwhile starts so."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def _send_pages(dirs: Sequence[Path], sender: multiprocessing.connection.Connection) -> None:
-    """The child process: read the pages and send them back once."""
-    # Ctrl-C reaches the whole process group: the parent decides, and ends this one.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (fork)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        sender.send(_read_pages(dirs))
-    except (BrokenPipeError, EOFError):
-        pass  # the parent is gone or no longer wants the pages
-    finally:
-        sender.close()
-
-
-def _read_pages(
-    dirs: Sequence[Path],
-) -> tuple[list[tuple[list[DocPage], list[tuple[Loc | None, str]]]], tuple[Loc | None, str] | None]:
-    """Per folder, its pages and warnings; and the error if there was one
-    (plain data: an exception with our constructor does not cross processes)."""
-    read = []
-    for folder in dirs:
-        diagnostics = Diagnostics()
-        try:
-            index = load_docs([folder], diagnostics)
-        except GeneratorError as error:
-            return [], (error.loc, error.message)
-        read.append((list(index.pages), [(w.loc, w.message) for w in diagnostics.warnings]))
-    return read, None
 
 
 def _defines(options: Options) -> dict[str, str]:
