@@ -251,8 +251,12 @@ def fallbacks() -> dict[str, str]:
 
 def declares(text: str, name: str) -> bool:
     """Does preprocessed C text declare the type ``name`` (``} NAME`` or ``typedef ... NAME;``)?"""
-    pattern = rf"\}}\s*{name}\b|typedef[^;{{}}]*\b{name}\s*[;,]"
-    return re.search(pattern, text) is not None
+    # Two searches, each led by a literal, run many times faster than one alternation.
+    if name not in text:
+        return False
+    if re.search(rf"\}}\s*{name}\b", text):
+        return True
+    return re.search(rf"typedef[^;{{}}]*\b{name}\s*[;,]", text) is not None
 
 
 def _with_fallbacks(prelude: str, header: str) -> str:
