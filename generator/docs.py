@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import PAGE_FILE, page_files
-from .preprocess import SAL_NAME
+from .sal import SAL_NAME
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

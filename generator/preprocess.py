@@ -25,6 +25,7 @@ from pcpp.preprocessor import OutputDirective
 
 from .errors import GeneratorError, Loc, option_error
 from .inputs import file_digest
+from .sal import SAL_NAME
 
 PRELUDE_NAME = "<prelude>"
 # gcc stops at 200 nested #includes; pcpp recurses about 4 Python frames per
@@ -75,17 +76,6 @@ SYSTEM_HEADERS = frozenset(
     ).split()
 )
 
-# A SAL annotation: leading underscore and capital, trailing underscore
-# (_In_, _Field_size_bytes_opt_, _IRQL_requires_max_). SDK identifiers that
-# survive preprocessing never have this shape; include guards do, but pcpp
-# consumes those. Older headers use the SAL 1 names (__in, __out_ecount_opt,
-# __drv_maxIRQL, __field_bcount): those are matched by their known prefixes.
-SAL_NAME = re.compile(
-    r"\b_[A-Z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*_(?![A-Za-z0-9_])"
-    r"|\b__(?:in|out|inout)(?:_\w+)?\b"
-    r"|\b__(?:deref|field|drv|ecount|bcount|range|success|checkReturn|nullterminated"
-    r"|reserved|callback|format_string|control_entrypoint)\w*"
-)
 LINE_MARK = re.compile(r'^#line (\d+) "(.*)"\s*$')
 # Tokens that can hold "//" without starting a comment, and a "//" comment with
 # the lines a backslash at its end joins to it (pcpp would end it at the newline).
