@@ -6,12 +6,16 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from generator import cache as cache_module
 from generator.cli import main, sample_dir
+from generator.inputs import page_files, shipped_rules_path
+from generator.options import Options
+from generator.outputs import outputs
 
 
 def _copy_sample(tmp_path: Path) -> Path:
@@ -122,3 +126,56 @@ def test_runs_at_once_share_the_cache(tmp_path: Path) -> None:
     assert [run.wait(timeout=120) for run in runs] == [0, 0, 0, 0]
     assert len({tuple(_files(tmp_path / f"out{i}").items()) for i in range(4)}) == 1
     assert not [p for p in cache.rglob(".tmp-*")]
+
+
+def test_a_cold_run_reads_each_input_once_to_hash_and_once_to_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = _copy_sample(tmp_path)
+    pages = page_files(header.parent / "docs")
+    reads: Counter[Path] = Counter()
+    read_bytes = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        reads[self.resolve()] += 1
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    options = Options(header, docs=(header.parent / "docs",), cache_dir=tmp_path / "cache")
+    outputs(options, layout_json=False, report_json=False)  # pages read in this process
+    expected = [header, shipped_rules_path(), *pages]
+    assert {p.name: reads[p.resolve()] for p in expected} == {p.name: 2 for p in expected}
+
+
+# What a run must not import (the stages' libraries) when it has no use for them.
+_PROBE = """
+import sys
+from generator.cli import main
+{run}
+heavy = ("pcpp", "pycparser", "jinja2", "markdown_it", "yaml", "generator.preprocess",
+         "generator.parse", "generator.render")
+print("imported:", *(name for name in heavy if name in sys.modules))
+"""
+
+
+def _imported(run: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(run=run)], capture_output=True, text=True, check=True
+    )
+    return done.stdout.rsplit("imported:", 1)[1].split()
+
+
+def test_a_warm_run_imports_no_stage(tmp_path: Path) -> None:
+    header = _copy_sample(tmp_path)
+    assert _generate(header, tmp_path / "out", tmp_path / "cache") == 0
+    args = ["generate", "--header", str(header), "--docs", str(header.parent / "docs"),
+            "--out", str(tmp_path / "warm"), "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    assert _imported(f"assert main({args!r}) == 0") == []
+
+
+def test_pages_are_read_without_the_preprocessor_parser_or_templates(tmp_path: Path) -> None:
+    # The page reader's process starts before the stages are imported: it reads
+    # pages with markdown-it and PyYAML only.
+    docs = sample_dir() / "docs"
+    run = f"from generator.pages import _read_pages\nassert _read_pages([{str(docs)!r}])[0]"
+    assert _imported(run) == ["markdown_it", "yaml"]
