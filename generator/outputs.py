@@ -36,7 +36,8 @@ def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Output
     """Run the pipeline (or take its texts from the cache) for ``options``."""
     cache = Cache(options.cache_dir)
     digests = input_digests(options)
-    name = _key(options, digests, layout_json, report_json)
+    # (no key without a cache: the generator's fingerprint costs a read of its files)
+    name = _key(options, digests, layout_json, report_json) if cache.root else None
     if name:
         hit = cache.get("outputs", name)
         if isinstance(hit, Outputs):

@@ -51,7 +51,11 @@ class PageReader:
         self.digests = {
             d: known.get(("docs", str(Path(d)))) or folder_digest(Path(d)) for d in self.dirs
         }
-        self.keys = {d: cache_key("pages", self.digests[d]) for d in self.dirs if self.digests[d]}
+        self.keys = {
+            d: cache_key("pages", self.digests[d])
+            for d in self.dirs
+            if self.digests[d] and cache.root is not None
+        }
         self.found: dict[Path, tuple[list[DocPage], list[tuple[Loc | None, str]]]] = {}
         for folder, name in self.keys.items():
             hit = cache.get("pages", name)

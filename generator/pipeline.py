@@ -135,7 +135,7 @@ def analyze(options: Options, digests: Digests | None = None) -> Analysis:
         analysis.layouts["x86"].record("D3DKMT_DESTROYALLOCATION").size  # 16
     """
     cache = Cache(options.cache_dir)
-    name = analysis_key(options, digests)
+    name = analysis_key(options, digests) if cache.root else None
     cached = cache.get("analysis", name) if name else None
     if isinstance(cached, Analysis):
         return cached
