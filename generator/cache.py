@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -51,14 +52,41 @@ def fingerprint() -> str:
     files += sorted(p for p in templates.glob("*.jinja"))
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    from importlib import metadata  # only when a key is needed: it is slow to import
-
+    versions = _installed_versions(_LIBRARIES)
     for name in _LIBRARIES:
-        try:
-            digest.update(f"{name} {metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(name.encode())
+        if name not in versions:
+            from importlib import metadata  # slow to import: more than a warm run's rest
+
+            try:
+                versions[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                digest.update(name.encode())
+                continue
+        digest.update(f"{name} {versions[name]}".encode())
     return digest.hexdigest()
+
+
+def _installed_versions(names: Sequence[str]) -> dict[str, str]:
+    """The versions of installed distributions as their ``NAME-VERSION.dist-info``
+    folders on ``sys.path`` spell them: the first found, as ``importlib.metadata``
+    finds it (names compared as PEP 503 normalizes them). Those not found so are
+    left out."""
+    wanted = {re.sub(r"[-_.]+", "-", name).lower(): name for name in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for item in listing:
+            if item.endswith(".dist-info") and "-" in item:
+                project, _, version = item[: -len(".dist-info")].partition("-")
+                name = wanted.get(re.sub(r"[-_.]+", "-", project).lower())
+                if name is not None and name not in found:
+                    found[name] = version
+        if len(found) == len(wanted):
+            break
+    return found
 
 
 def key(*parts: object) -> str:

@@ -16,7 +16,6 @@ from .cache import Cache, current_digest, key
 from .errors import Warning_
 from .inputs import folder_digest, shipped_rules_path
 from .options import Options
-from .pages import PageReader
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ def outputs(options: Options, *, layout_json: bool, report_json: bool) -> Output
         if isinstance(hit, Outputs):
             return hit
     # The page reader first: its process reads while this one imports the stages.
+    from .pages import PageReader  # (multiprocessing too: not for a warm run)
+
     pages = PageReader(options.docs, options.parallel, cache, digests)
     try:
         from .pipeline import build

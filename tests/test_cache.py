@@ -179,3 +179,10 @@ def test_pages_are_read_without_the_preprocessor_parser_or_templates(tmp_path: P
     docs = sample_dir() / "docs"
     run = f"from generator.pages import _read_pages\nassert _read_pages([{str(docs)!r}])[0]"
     assert _imported(run) == ["markdown_it", "yaml"]
+
+
+def test_library_versions_are_those_importlib_metadata_reads() -> None:
+    from importlib import metadata
+
+    found = cache_module._installed_versions(cache_module._LIBRARIES)
+    assert found == {name: metadata.version(name) for name in cache_module._LIBRARIES}
