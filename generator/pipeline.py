@@ -7,7 +7,7 @@ anything; ``cli.py`` decides what to write.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -213,7 +213,7 @@ def _build(options: Options, pages: PageReader, digests: Digests) -> Result:
     analysis = analyze(options, digests)
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
     docs = pages.index(diagnostics)
-    members = _member_paths(module, engines[module.abis[0]])
+    members = _MemberPaths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
     hand = load_rules(
@@ -316,14 +316,38 @@ def _defined_version(module: ir.Module) -> int | None:
     return next((c.value for c in module.constants if c.name == INTERFACE_VERSION), None)
 
 
-def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
-    """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
-    names = Names(module)
-    return {
-        name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
-        for key, name in module.record_names().items()
-        if module.records[key].fields is not None
-    }
+class _MemberPaths(Mapping[str, dict[str, str]]):
+    """Each complete record's member paths as a rule may spell them (C or Python), to
+    the Python one, by the record's public name. Worked out for the records a rule
+    names, when it asks: every record's would cost more than all the rules."""
+
+    def __init__(self, module: ir.Module, engine: Layout) -> None:
+        self.module, self.engine = module, engine
+        self.keys_by_name = {
+            name: key
+            for key, name in module.record_names().items()
+            if module.records[key].fields is not None
+        }
+        self.paths: dict[str, dict[str, str]] = {}
+        self.names: Names | None = None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys_by_name
+
+    def __getitem__(self, name: str) -> dict[str, str]:
+        if name not in self.paths:
+            key = self.keys_by_name[name]
+            if self.names is None:
+                self.names = Names(self.module)
+            c_paths = [path for path, *_ in self.engine.paths(key)]
+            self.paths[name] = self.names.rule_paths(key, c_paths)
+        return self.paths[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_by_name)
+
+    def __len__(self) -> int:
+        return len(self.keys_by_name)
 
 
 def _banner(module: ir.Module, options: Options, provenance: Provenance) -> tuple[str, ...]:
