@@ -106,7 +106,8 @@ def build(
 
     ``digests``: the sha256 of inputs this run has hashed already, by (kind, path)
     (``outputs.input_digests``), so that none is read twice for it. ``pages``: the
-    reader of ``options.docs``, if the caller started it already (it closes it).
+    reader of ``options.docs``, if the caller started it already (then the caller
+    closes it).
 
     Example::
 
