@@ -323,12 +323,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     as_program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
     # One run builds many small objects (AST, IR) that all live until the end:
     # the cyclic collector would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        args = _parser().parse_args(argv)  # (argparse takes long enough for a Ctrl-C)
         with _terminate_cleanly():
             if args.command == "diff":
                 return _diff(args)
