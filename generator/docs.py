@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
 from .inputs import PAGE_FILE, page_files
+from .pickling import by_fields
 from .sal import SAL_NAME
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ _DIRECTION_WORDS = {"in": "in", "out": "out", "opt": "opt", "optional": "opt"}
 _DIRECTION_ORDER = ("in", "out", "opt")
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class DocMember:
     """One documented field / enum value / parameter."""
@@ -85,6 +87,7 @@ class DocMember:
     loc: Loc  # page file name and heading line
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class DocPage:
     """One reference page: its names, its prose and its documented members."""
@@ -102,6 +105,7 @@ class DocPage:
     loc: Loc
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class DocIndex:
     """All pages read, and every name they document mapped to its page."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .pickling import by_fields
 
+
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Loc:
     """A place in an input file; prints as ``file:line:col`` like a compiler."""
@@ -53,6 +56,7 @@ def option_error(option: str, value: object, message: str) -> GeneratorError:
     return GeneratorError(COMMAND_LINE, f"{option} {value}: {message}")
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Warning_:
     """One warning with the place it is about."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from .errors import Loc
+from .pickling import by_fields
 
 # Scalar kinds, named by width and signedness. "intptr"/"uintptr" are 8 bytes on
 # x64 and 4 on x86 (ULONG_PTR, SIZE_T, ...); everything else has one size.
@@ -22,6 +23,7 @@ PRIM_KINDS = (
 )  # fmt: skip
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Prim:
     """A scalar of a fixed kind (see ``PRIM_KINDS``); ``char`` is C's plain char."""
@@ -29,11 +31,13 @@ class Prim:
     kind: str
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Void:
     """C ``void``: only meaningful behind a pointer or as a return type."""
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Pointer:
     """A pointer to ``target``; ``size`` is set for ``__ptr32`` (4) and ``__ptr64`` (8),
@@ -44,6 +48,7 @@ class Pointer:
     size: int | None = None
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Array:
     """A fixed-size array; multi-dimensional arrays nest (``elem`` is an Array).
@@ -56,6 +61,7 @@ class Array:
     count: int | Count
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Count:
     """An integer constant expression with a ``sizeof`` in it, kept as C wrote it.
@@ -83,6 +89,7 @@ class Count:
         return f"({self.args[0]} {self.op} {self.args[1]})"
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A named type: a record (by key), an enum (by key) or a typedef (by name)."""
@@ -91,6 +98,7 @@ class Ref:
     name: str
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class FuncType:
     """A function type, as pointed to by callback typedefs (``PFND3DKMT_*``)."""
@@ -103,6 +111,7 @@ class FuncType:
 Type: TypeAlias = Prim | Void | Pointer | Array | Ref | FuncType
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Param:
     """A function parameter with its SAL annotations (``_In_``)."""
@@ -131,6 +140,7 @@ def comment_direction(comment: str) -> tuple[str | None, str]:
     return _COMMENT_WORDS.get(word, word), comment[match.end() :]
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Field:
     """A record member. ``name`` is None for an anonymous struct/union member."""
@@ -148,6 +158,7 @@ class Field:
         return comment_direction(self.comment)
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Record:
     """A struct or union. ``fields`` is None when the record is only declared.
@@ -167,6 +178,7 @@ class Record:
     align: int | None = None  # __declspec(align(n)) on the record itself
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class EnumMember:
     """One enumerator and its value."""
@@ -177,6 +189,7 @@ class EnumMember:
     comment: str = ""
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Enum:
     """An enum; MSVC stores every C enum as a 32-bit ``int``."""
@@ -187,6 +200,7 @@ class Enum:
     members: tuple[EnumMember, ...] = ()
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Platform:
     """The one platform the header declares something for, and how it says so.
@@ -201,6 +215,7 @@ class Platform:
     loc: Loc
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Typedef:
     """``typedef TYPE NAME;`` — including those naming a record (``D3DKMT_X``).
@@ -216,6 +231,7 @@ class Typedef:
     platform: Platform | None = None  # None: every platform the header is for
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Constant:
     """An integer ``#define`` (or a const) whose value could be computed.
@@ -230,6 +246,7 @@ class Constant:
     comment: str = ""
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Guid:
     """A ``DEFINE_GUID`` constant."""
@@ -246,6 +263,7 @@ class Guid:
         return f"{self.data1:08X}-{self.data2:04X}-{self.data3:04X}-{tail[:4]}-{tail[4:]}"
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Function:
     """A function prototype exported by the kernel thunk (``D3DKMTDestroyAllocation``)."""
@@ -258,6 +276,7 @@ class Function:
     platform: Platform | None = None  # None: every platform the header is for
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class SizeCheck:
     """``C_ASSERT(sizeof(X) == N)`` from the header, for one ABI."""
@@ -268,6 +287,7 @@ class SizeCheck:
     loc: Loc
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Module:
     """Everything one header (with its non-system includes) declares.

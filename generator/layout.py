@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from . import ir
 from .cint import NotConstant, Value, binary, unary, wrap
 from .errors import GeneratorError, Loc
+from .pickling import by_fields
 
 ABIS = ("x64", "x86")  # the Windows ABIs: one module carries both
 WSL_ABIS = ("wsl",)  # Linux x86-64 under WSL 2 (System V): a module of its own
@@ -48,6 +49,7 @@ _SCALAR_SIZE = {
 }  # fmt: skip
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class FieldLayout:
     """Where one member sits. For a bit-field, ``offset``/``size`` are its unit's."""
@@ -58,6 +60,7 @@ class FieldLayout:
     bits: int | None = None
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class RecordLayout:
     """Size, alignment and per-member placement (parallel to ``Record.fields``).
