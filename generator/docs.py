@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -251,6 +252,7 @@ def read_page_text(text: str, file: str) -> DocPage:
     )
 
 
+@functools.lru_cache(maxsize=16384)  # pages repeat their texts (one member, many records)
 def wrap_text(text: str, width: int = 72, indent: str = "") -> str:
     r"""Wrap each paragraph of ``text`` at ``width``, every line starting with ``indent``.
 

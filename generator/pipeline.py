@@ -37,7 +37,7 @@ from .preprocess import preprocess
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
-from .spelling import Names
+from .spelling import names_of
 
 
 @dataclass
@@ -438,7 +438,7 @@ def _defined_version(module: ir.Module) -> int | None:
 
 def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
     """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
-    names = Names(module)
+    names = names_of(module)
     return {
         name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
         for key, name in module.record_names().items()

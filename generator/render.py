@@ -114,7 +114,7 @@ class _Builder:
         self.layouts = layouts
         self.rules = rules
         self.stubs = stubs
-        self.spelling = Spelling(module)
+        self.spelling = Spelling(module, layouts)
         self.names = self.spelling.names
         self.public = self.spelling.public
         self.enum_names = self.spelling.enum_names

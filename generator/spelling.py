@@ -15,7 +15,7 @@ import enum
 import functools
 import keyword
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -57,19 +57,20 @@ def emitted(loc: ir.Loc) -> bool:
 class Spelling:
     """The spellings of one module's types, under the names the module gives them."""
 
-    def __init__(self, module: ir.Module) -> None:
+    def __init__(self, module: ir.Module, layouts: Mapping[str, Layout] | None = None) -> None:
         self.module = module
         self.public = module.record_names()
         self.enum_names = module.enum_names()
-        self.names = Names(module)
-        self._layouts: dict[str, Layout] | None = None  # for lengths that take a sizeof
+        self.names = names_of(module)
+        # For lengths that take a sizeof: the build's own layouts (laid out once), else new.
+        self._layouts: Mapping[str, Layout] | None = layouts
 
     def count(self, array: ir.Array) -> str:
         """An array's length as the module spells it: a number, or one per ABI."""
         if isinstance(array.count, int):
             return str(array.count)
         if self._layouts is None:
-            self._layouts = dict(layouts(self.module))
+            self._layouts = layouts(self.module)
         counts = {abi: self._layouts[abi].count(array) for abi in self.module.abis}
         if len(set(counts.values())) == 1:
             return str(next(iter(counts.values())))
@@ -80,7 +81,7 @@ class Spelling:
         if self.module.abis != ("wsl",):
             return "c_int32"
         if self._layouts is None:
-            self._layouts = dict(layouts(self.module))
+            self._layouts = layouts(self.module)
         size, signed = self._layouts["wsl"].enum_type(key)
         return f"c_{'' if signed else 'u'}int{size * 8}"
 
@@ -506,6 +507,7 @@ class Names:
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
         self._paths: dict[tuple[str, str], str] = {}  # (record key, C path) -> Python path
+        self._reaches: dict[tuple[str, str], str | None] = {}  # -> the record it names, if any
         self._roots: dict[str, str] = {}  # record key -> the class its members are in
         self._fields: dict[str, dict[str, ir.Field]] = {}  # key -> members by C name
         self._taken: frozenset[str] | None = None
@@ -531,24 +533,30 @@ class Names:
         """A member path (``Flags.Primary``) in Python names; what is no member stays."""
         known = self._paths.get((key, c_path))
         if known is None:
-            known = self._paths[(key, c_path)] = self._path(key, c_path)
+            known = self._path(key, c_path)
         return known
 
     def _path(self, key: str, c_path: str) -> str:
-        parts: list[str] = []
-        current: str | None = key
-        for part in c_path.split("."):
-            field = self._field(current, part) if current else None
-            if field is None:
-                parts.append(part)
-                current = None
-                continue
-            parts.append(self.member(current or key, part))
+        # From the path one member shorter (asked for first, as paths come in layout
+        # order): each path costs one member's lookup, however deep it is.
+        head, dot, last = c_path.rpartition(".")
+        if dot:
+            prefix = self.path(key, head) + "."
+            current = self._reaches[(key, head)]
+        else:
+            prefix, current = "", key
+        field = self._field(current, last) if current else None
+        reaches = None
+        if field is None:
+            py_path = prefix + last
+        else:
+            py_path = prefix + self.member(current, last)  # type: ignore[arg-type]
             target = self.module.resolve(field.type)
-            current = (
-                target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
-            )
-        return ".".join(parts)
+            if isinstance(target, ir.Ref) and target.kind == "record":
+                reaches = target.name
+        self._paths[(key, c_path)] = py_path
+        self._reaches[(key, c_path)] = reaches
+        return py_path
 
     def rule_paths(self, key: str, c_paths: Iterable[str]) -> dict[str, str]:
         """How a rule may spell each member path (C or Python), mapped to the Python one."""
@@ -608,6 +616,17 @@ class Names:
                 into.setdefault(field.name, field)
             elif isinstance(field.type, ir.Ref) and field.type.kind == "record":
                 self._collect(field.type.name, into)
+
+
+_LAST: list[Names] = []  # the Names of the module being built: its lookups are shared
+
+
+def names_of(module: ir.Module) -> Names:
+    """The ``Names`` of this module, one per module object: the stages after layout
+    (rules, derived rules, render) ask for the same member paths."""
+    if not (_LAST and _LAST[0].module is module):
+        _LAST[:] = [Names(module)]
+    return _LAST[0]
 
 
 def _is_anonymous(field: ir.Field, key: str) -> bool:
