@@ -134,9 +134,10 @@ class _Deriver:
                     self._walk(root, nested, scope, member_certain, member_sal, out_only,
                                page, doc_prefix, found)  # fmt: skip
                 continue
-            doc = page_members.get(doc_prefix + member.name)
-            member_out = out_only or self._out_only(member, doc.direction if doc else None)
             path = scope + member.name
+            doc_name = path if doc_prefix == scope else doc_prefix + member.name
+            doc = page_members.get(doc_name)
+            member_out = out_only or self._out_only(member, doc.direction if doc else None)
             found.append(
                 _Slot(
                     path=path,
@@ -146,7 +147,7 @@ class _Deriver:
                     sal_ok=member_sal,
                     out_only=member_out,
                     page=page,
-                    doc_name=doc_prefix + member.name,
+                    doc_name=doc_name,
                     py=self.names.path(root, path),
                 )
             )
@@ -533,6 +534,11 @@ def _deriver(module: ir.Module, docs: DocIndex) -> _Deriver:
     if not (_LAST and _LAST[0].module is module and _LAST[0].docs is docs):
         _LAST[:] = [_Deriver(module, docs)]
     return _LAST[0]
+
+
+def forget_walks() -> None:
+    """Drop the shared member walks (a build calls it once it has its rules and checks)."""
+    _LAST.clear()
 
 
 def derive_rules(

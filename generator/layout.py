@@ -83,8 +83,6 @@ class Layout:
         self.abi = abi
         self._records: dict[str, RecordLayout] = {}
         self._busy: set[str] = set()
-        self._members: dict[str, tuple[tuple[str, ir.Field, int, FieldLayout], ...]] = {}
-        self._paths: dict[str, tuple[tuple[str, int, int | None, int | None], ...]] = {}
 
     def size_align(self, type_: ir.Type) -> tuple[int, int]:
         """Size and alignment of any complete type."""
@@ -340,37 +338,28 @@ class Layout:
         total = _round_up((pos + 7) // 8, max_align)
         return RecordLayout(total, max_align, tuple(placed))
 
-    def paths(self, key: str) -> tuple[tuple[str, int, int | None, int | None], ...]:
+    def paths(self, key: str) -> Iterator[tuple[str, int, int | None, int | None]]:
         """Every member as ``(path, byte offset, bit offset, bit size)``.
 
         Paths are what a Python user writes: anonymous members lifted into their
         parent, named record members dotted (``Parts.LowPart``); offsets count from
         the start of the outermost record, bit offsets in bits.
         """
-        found = self._paths.get(key)
-        if found is None:
-            found = self._paths[key] = tuple(
-                (path, start, start * 8 + (place.bit_offset or 0), place.bits)
-                if place.bits is not None
-                else (path, start, None, None)
-                for path, _field, start, place in self.members(key)
-            )
-        return found
+        for path, _field, start, place in self.members(key):
+            if place.bits is not None:
+                yield path, start, start * 8 + (place.bit_offset or 0), place.bits
+            else:
+                yield path, start, None, None
 
-    def members(self, key: str) -> tuple[tuple[str, ir.Field, int, FieldLayout], ...]:
+    def members(self, key: str) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
         """Every member as ``(path, field, byte offset, placement)``, in the order
         and with the paths of ``paths()``; the offset counts from the outermost
-        record, the placement is the member's own (a bit-field's unit).
+        record, the placement is the member's own (a bit-field's unit)."""
+        yield from self._members(key, "", 0)
 
-        Several stages read them (docstrings, the layout table, rules, the
-        snapshot): each record's list is made once, from its nested records' lists.
-        """
-        found = self._members.get(key)
-        if found is None:
-            found = self._members[key] = tuple(self._walk_members(key))
-        return found
-
-    def _walk_members(self, key: str) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
+    def _members(
+        self, key: str, prefix: str, base: int
+    ) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
         record = self.module.records[key]
         layout = self.record(key)
         for field, place in zip(record.fields or (), layout.fields, strict=True):
@@ -378,17 +367,15 @@ class Layout:
                 continue
             target = self.module.resolve(field.type)
             nested = target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
-            start = place.offset
+            start = base + place.offset
             if field.name is None:
                 if nested:
-                    for path, inner, offset, inner_place in self.members(nested):
-                        yield path, inner, start + offset, inner_place
+                    yield from self._members(nested, prefix, start)
                 continue
-            yield field.name, field, start, place
+            path = prefix + field.name
+            yield path, field, start, place
             if place.bits is None and nested and self.module.records[nested].fields is not None:
-                prefix = field.name + "."
-                for path, inner, offset, inner_place in self.members(nested):
-                    yield prefix + path, inner, start + offset, inner_place
+                yield from self._members(nested, path + ".", start)
 
 
 def _round_up(value: int, align: int) -> int:

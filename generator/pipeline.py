@@ -7,6 +7,7 @@ anything; ``cli.py`` decides what to write.
 from __future__ import annotations
 
 import difflib
+import gc
 import multiprocessing
 import os
 import signal
@@ -21,6 +22,7 @@ from .cache import key as cache_key
 from .derive import (
     derive_rules,
     element_checks,
+    forget_walks,
     merge_rules,
     requirement_stubs,
     rules_report,
@@ -207,8 +209,30 @@ def _analyze(options: Options) -> Analysis:
 
 def _build(options: Options, pages: _PageReader) -> Result:
     analysis = analyze(options)
+    with _long_lived():
+        docs = pages.index(analysis.diagnostics)
+        gc.freeze()  # the pages too
+        return _back_half(options, analysis, docs, pages.digests)
+
+
+@contextmanager
+def _long_lived() -> Iterator[None]:
+    """Keep the cyclic GC off what exists now: the IR, layouts and pages live to the end.
+
+    The stages after them allocate few cycles, but each full collection would walk
+    all of that again (a tenth of a second on libdxg, more on a big header).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _back_half(
+    options: Options, analysis: Analysis, docs: DocIndex, digests: Mapping[Path, str]
+) -> Result:
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
-    docs = pages.index(diagnostics)
     members = _member_paths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
@@ -220,10 +244,11 @@ def _build(options: Options, pages: _PageReader) -> Result:
     provenance = replace(
         analysis.provenance,
         inputs=analysis.provenance.inputs
-        + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
+        + tuple(("docs", Path(d).name, digests[d]) for d in options.docs)
         + tuple(("rules", Path(f).name, file_digest(Path(f))) for f in rule_files),
     )
     elements = element_checks(module, docs, rules)
+    forget_walks()  # the member walks those shared: render needs them no more
     text, stub, report = render_module(
         module, engines, docs, rules, stubs, _banner(module, options, provenance), elements
     )

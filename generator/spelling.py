@@ -506,8 +506,8 @@ class Names:
         scope += [(f.name, "module") for f in module.functions]
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
-        self._paths: dict[tuple[str, str], str] = {}  # (record key, C path) -> Python path
-        self._reaches: dict[tuple[str, str], str | None] = {}  # -> the record it names, if any
+        self._paths: dict[str, dict[str, str]] = {}  # record key -> C path -> Python path
+        self._reaches: dict[str, dict[str, str | None]] = {}  # -> the record it names, if any
         self._roots: dict[str, str] = {}  # record key -> the class its members are in
         self._fields: dict[str, dict[str, ir.Field]] = {}  # key -> members by C name
         self._taken: frozenset[str] | None = None
@@ -531,32 +531,38 @@ class Names:
 
     def path(self, key: str, c_path: str) -> str:
         """A member path (``Flags.Primary``) in Python names; what is no member stays."""
-        known = self._paths.get((key, c_path))
+        paths = self._paths.get(key)
+        if paths is None:
+            paths = self._paths[key] = {}
+            self._reaches[key] = {}
+        known = paths.get(c_path)
         if known is None:
-            known = self._path(key, c_path)
+            known = self._path(key, c_path, paths)
         return known
 
-    def _path(self, key: str, c_path: str) -> str:
+    def _path(self, key: str, c_path: str, paths: dict[str, str]) -> str:
         # From the path one member shorter (asked for first, as paths come in layout
         # order): each path costs one member's lookup, however deep it is.
+        reaches = self._reaches[key]
         head, dot, last = c_path.rpartition(".")
         if dot:
             prefix = self.path(key, head) + "."
-            current = self._reaches[(key, head)]
+            current = reaches[head]
         else:
             prefix, current = "", key
         field = self._field(current, last) if current else None
-        reaches = None
+        target = None
         if field is None:
             py_path = prefix + last
         else:
             py_path = prefix + self.member(current, last)  # type: ignore[arg-type]
-            target = self.module.resolve(field.type)
-            if isinstance(target, ir.Ref) and target.kind == "record":
-                reaches = target.name
-        self._paths[(key, c_path)] = py_path
-        self._reaches[(key, c_path)] = reaches
-        return py_path
+            resolved = self.module.resolve(field.type)
+            if isinstance(resolved, ir.Ref) and resolved.kind == "record":
+                target = resolved.name
+        # Most paths need no renaming: keep the one string (big headers have many).
+        paths[c_path] = c_path if py_path == c_path else py_path
+        reaches[c_path] = target
+        return paths[c_path]
 
     def rule_paths(self, key: str, c_paths: Iterable[str]) -> dict[str, str]:
         """How a rule may spell each member path (C or Python), mapped to the Python one."""
