@@ -461,14 +461,36 @@ def _defined_version(module: ir.Module) -> int | None:
     return next((c.value for c in module.constants if c.name == INTERFACE_VERSION), None)
 
 
-def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
+def _member_paths(module: ir.Module, engine: Layout) -> Mapping[str, dict[str, str]]:
     """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
-    names = names_of(module)
-    return {
-        name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
-        for key, name in module.record_names().items()
-        if module.records[key].fields is not None
-    }
+    return _MemberPaths(module, engine)
+
+
+class _MemberPaths(Mapping[str, dict[str, str]]):
+    """``_member_paths``, worked out for a record when asked: the rules name few records."""
+
+    def __init__(self, module: ir.Module, engine: Layout) -> None:
+        self.engine = engine
+        self.names = names_of(module)
+        self.keys = {
+            name: key
+            for key, name in module.record_names().items()
+            if module.records[key].fields is not None
+        }
+        self.found: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, str]:
+        if name not in self.found:
+            key = self.keys[name]
+            paths = [path for path, *_ in self.engine.paths(key)]
+            self.found[name] = self.names.rule_paths(key, paths)
+        return self.found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 def _banner(module: ir.Module, options: Options, provenance: Provenance) -> tuple[str, ...]:

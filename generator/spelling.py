@@ -64,6 +64,10 @@ class Spelling:
         self.names = names_of(module)
         # For lengths that take a sizeof: the build's own layouts (laid out once), else new.
         self._layouts: Mapping[str, Layout] | None = layouts
+        self._ctypes: dict[ir.Type, str] = {}
+        self._c_spellings: dict[ir.Type, str] = {}
+        self._stub_ctypes: dict[ir.Type, str] = {}
+        self._py_types: dict[tuple[ir.Type, bool], StubType] = {}
 
     def count(self, array: ir.Array) -> str:
         """An array's length as the module spells it: a number, or one per ABI."""
@@ -127,7 +131,15 @@ class Spelling:
             return self.names.of(type_.name)
         return self.c_spelling(type_)
 
+    # Each spelling is asked for once per member, and members share few types: memoised.
     def ctype(self, type_: ir.Type) -> str:
+        """A type as ctypes spells it in ``_fields_`` (``POINTER(D3DKMT_HANDLE)``)."""
+        known = self._ctypes.get(type_)
+        if known is None:
+            known = self._ctypes[type_] = self._ctype(type_)
+        return known
+
+    def _ctype(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
             return _CTYPES[type_.kind]
         if isinstance(type_, ir.Void):
@@ -165,6 +177,13 @@ class Spelling:
         return f"POINTER({self.ctype(type_.target)})"
 
     def c_spelling(self, type_: ir.Type) -> str:
+        """A type as C spells it (``D3DKMT_HANDLE*``), for docstrings."""
+        known = self._c_spellings.get(type_)
+        if known is None:
+            known = self._c_spellings[type_] = self._c_spelling(type_)
+        return known
+
+    def _c_spelling(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
             return _C_NAMES[type_.kind]
         if isinstance(type_, ir.Void):
@@ -191,6 +210,13 @@ class Spelling:
         bit-field is the module's ``_BitField`` descriptor, read as ``int`` (or its
         enum).
         """
+        key = (member.type, member.bits is not None)
+        known = self._py_types.get(key)
+        if known is None:
+            known = self._py_types[key] = self._py_type(member)
+        return known
+
+    def _py_type(self, member: ir.Field) -> StubType:
         if member.bits is not None:
             return StubType(f"_BitField[{self._enum_or(member.type, 'int')}]", "int")
         write = self.stub_write(member.type)
@@ -199,6 +225,12 @@ class Spelling:
 
     def stub_ctype(self, type_: ir.Type) -> str:
         """The ctypes class of a type as a type expression (``_Pointer[D3DKMT_HANDLE]``)."""
+        known = self._stub_ctypes.get(type_)
+        if known is None:
+            known = self._stub_ctypes[type_] = self._stub_ctype(type_)
+        return known
+
+    def _stub_ctype(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Pointer):
             target = self.module.resolve(type_.target)
             if isinstance(target, ir.Void):
