@@ -233,11 +233,14 @@ def _back_half(
     options: Options, analysis: Analysis, docs: DocIndex, digests: Mapping[Path, str]
 ) -> Result:
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
-    members = _member_paths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
     hand = load_rules(
-        rule_files, members, diagnostics, keep_going=options.keep_going, skipped=skipped
+        rule_files,
+        _member_paths(module, engines[module.abis[0]]),
+        diagnostics,
+        keep_going=options.keep_going,
+        skipped=skipped,
     )
     rules = merge_rules(hand, derive_rules(module, docs, hand))
     stubs = requirement_stubs(module, docs, rules)

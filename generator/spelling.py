@@ -667,5 +667,11 @@ def names_of(module: ir.Module) -> Names:
     return _LAST[0]
 
 
+def forget_names(module: ir.Module) -> None:
+    """Drop the shared ``Names`` of this module (a build calls it once its views are made)."""
+    if _LAST and _LAST[0].module is module:
+        _LAST.clear()
+
+
 def _is_anonymous(field: ir.Field, key: str) -> bool:
     return field.name is None and isinstance(field.type, ir.Ref) and field.type.name == key
