@@ -25,16 +25,19 @@ _INVERSE = {
 
 def rule_views(rules: Sequence[Rule]) -> tuple[RuleView, ...]:
     """The checks of one record, in the order of its rules."""
-    return tuple(
-        RuleView(
-            _lines(broken_when(r.condition)),
-            r.member,
-            r.message,
-            _comment_lines(r.cite),
-            long=len(broken_when(r.condition)) > _LONG_CONDITION,
-        )  # fmt: skip
-        for r in rules
-    )
+    views = []
+    for rule in rules:
+        test = broken_when(rule.condition)
+        views.append(
+            RuleView(
+                _lines(test),
+                rule.member,
+                rule.message,
+                _comment_lines(rule.cite),
+                long=len(test) > _LONG_CONDITION,
+            )
+        )
+    return tuple(views)
 
 
 def _lines(test: str) -> str:

@@ -7,6 +7,7 @@ anything; ``cli.py`` decides what to write.
 from __future__ import annotations
 
 import difflib
+import gc
 import multiprocessing
 import os
 import signal
@@ -21,6 +22,7 @@ from .cache import key as cache_key
 from .derive import (
     derive_rules,
     element_checks,
+    forget_walks,
     merge_rules,
     requirement_stubs,
     rules_report,
@@ -37,7 +39,7 @@ from .preprocess import preprocess
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
-from .spelling import Names
+from .spelling import names_of
 
 
 @dataclass
@@ -207,23 +209,57 @@ def _analyze(options: Options) -> Analysis:
 
 def _build(options: Options, pages: _PageReader) -> Result:
     analysis = analyze(options)
+    with _long_lived():
+        docs = pages.index(analysis.diagnostics)
+        gc.freeze()  # the pages too
+        return _back_half(options, analysis, docs, pages.digests)
+
+
+@contextmanager
+def _long_lived() -> Iterator[None]:
+    """No cyclic GC until the build ends: the IR, layouts and pages live to the end.
+
+    The stages after them make few cycles (a megabyte on a 2,000-record header),
+    but each full collection would walk all of that again (a tenth of a second on
+    libdxg, more on a big header). Frozen, they are left out of collections after
+    the build too, until it ends. A program that froze objects itself, or turned
+    the GC off, keeps its own arrangement.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _back_half(
+    options: Options, analysis: Analysis, docs: DocIndex, digests: Mapping[Path, str]
+) -> Result:
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
-    docs = pages.index(diagnostics)
-    members = _member_paths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
     hand = load_rules(
-        rule_files, members, diagnostics, keep_going=options.keep_going, skipped=skipped
+        rule_files,
+        _MemberPaths(module, engines[module.abis[0]]),
+        diagnostics,
+        keep_going=options.keep_going,
+        skipped=skipped,
     )
     rules = merge_rules(hand, derive_rules(module, docs, hand))
     stubs = requirement_stubs(module, docs, rules)
     provenance = replace(
         analysis.provenance,
         inputs=analysis.provenance.inputs
-        + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
+        + tuple(("docs", Path(d).name, digests[d]) for d in options.docs)
         + tuple(("rules", Path(f).name, file_digest(Path(f))) for f in rule_files),
     )
     elements = element_checks(module, docs, rules)
+    forget_walks()  # the member walks those shared: render needs them no more
     text, stub, report = render_module(
         module, engines, docs, rules, stubs, _banner(module, options, provenance), elements
     )
@@ -436,14 +472,35 @@ def _defined_version(module: ir.Module) -> int | None:
     return next((c.value for c in module.constants if c.name == INTERFACE_VERSION), None)
 
 
-def _member_paths(module: ir.Module, engine: Layout) -> dict[str, dict[str, str]]:
-    """Each record's member paths as a rule may spell them (C or Python), to the Python one."""
-    names = Names(module)
-    return {
-        name: names.rule_paths(key, [path for path, *_ in engine.paths(key)])
-        for key, name in module.record_names().items()
-        if module.records[key].fields is not None
-    }
+class _MemberPaths(Mapping[str, dict[str, str]]):
+    """Each record's member paths as a rule may spell them (C or Python), to the Python
+    one, by public name; worked out for a record when asked: the rules name few."""
+
+    def __init__(self, module: ir.Module, engine: Layout) -> None:
+        self.engine = engine
+        self.names = names_of(module)
+        self.keys = {
+            name: key
+            for key, name in module.record_names().items()
+            if module.records[key].fields is not None
+        }
+        self.found: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, str]:
+        if name not in self.found:
+            key = self.keys[name]
+            paths = [path for path, *_ in self.engine.paths(key)]
+            self.found[name] = self.names.rule_paths(key, paths)
+        return self.found[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 def _banner(module: ir.Module, options: Options, provenance: Provenance) -> tuple[str, ...]:
