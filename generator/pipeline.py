@@ -183,7 +183,7 @@ def _analyze(options: Options) -> Analysis:
         pp86 = preprocess(
             options.header, abi="x86", include_dirs=options.include_dirs, defines=defines
         )
-        asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
+        asserts = parse_size_asserts(pp86.text, module.typedefs)
         checks += size_checks(asserts, module, pp86, "x86")
         sources += pp86.sources
     module = replace(
