@@ -567,6 +567,7 @@ DXGKDDI_INTERFACE_VERSION = 20515
 D3DKMT_MAX_PRESENT_HISTORY_RECTS = 16
 STATUS_GRAPHICS_ALLOCATION_BUSY = -1071775486
 
+
 # Enumerations, records, callback types and functions are made on first use:
 # each builder below runs when one of the names its @_lazy gives is first read,
 # after the builders of every such name it uses (see _lazy).
@@ -596,6 +597,7 @@ def _make():
         D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
 
     return D3DKMT_ALLOCATIONRESIDENCYSTATUS
+
 
 # Records, and the aliases and callback types they use: each class declared
 # before its first use, its _fields_ (and MSVC's layout) as close after it as
@@ -902,6 +904,7 @@ def _make():
         """,
     )
 
+
 # Functions exported by gdi32.dll
 
 
@@ -945,6 +948,7 @@ def _make():
         Declared in: d3dkmthk.h
         """,
     )
+
 
 # The header's own C_ASSERT(sizeof(X) == N) lines: (type, ABI, size, where)
 _SIZE_CHECKS = (
