@@ -374,7 +374,7 @@ def check_layout(abi=None):
     offset matches) for ``abi``, by default the running interpreter's.
     """
     abi = abi or _ABI
-    _build(_MADE_BY)
+    _build(_made_by())
     module = sys.modules[__name__]
     problems = []
     for name in _MSVC:
@@ -498,12 +498,20 @@ def _lazy(*names, members=()):
     returned: it completed their class) and of the ``members`` of the enum it makes."""
 
     def register(build):
-        for name in (*names, *members):
-            _MADE_BY.setdefault(name, []).append(len(_BUILDERS))
         _BUILDERS.append((build, names, members))
         return build
 
     return register
+
+
+def _made_by():
+    """_MADE_BY, filled on first need rather than while importing."""
+    with _LOCK:
+        if not _MADE_BY:
+            for index, (_, names, members) in enumerate(_BUILDERS):
+                for name in (*names, *members):
+                    _MADE_BY.setdefault(name, []).append(index)
+    return _MADE_BY
 
 
 def _names_read(code):
@@ -518,25 +526,26 @@ def _build(names):
     """Run the builders of ``names``, and of every lazy name they read, once."""
     with _LOCK:
         todo = set()
-        waiting = [index for name in names for index in _MADE_BY.get(name, ())]
+        made_by = _made_by()
+        waiting = [index for name in names for index in made_by.get(name, ())]
         while waiting:
             index = waiting.pop()
             if index not in todo and index not in _BUILT:
                 todo.add(index)
                 for name in _names_read(_BUILDERS[index][0].__code__):
-                    waiting += _MADE_BY.get(name, ())
+                    waiting += made_by.get(name, ())
         module = globals()
         for index in sorted(todo):
-            build, names, members = _BUILDERS[index]
+            build, its_names, its_members = _BUILDERS[index]
             made = build()
             _BUILT.add(index)
             if made is None:
                 continue
             if isinstance(made, type) and made.__qualname__ != made.__name__:
                 _name_as_global(made)
-            for name in names:
+            for name in its_names:
                 module[name] = made
-            for name in members:
+            for name in its_members:
                 module[name] = made[name]
 
 
@@ -550,14 +559,14 @@ def _name_as_global(cls):
 
 
 def __getattr__(name):
-    if name in _MADE_BY:
+    if name in _made_by():
         _build((name,))
         return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), *_MADE_BY})
+    return sorted({*globals(), *_made_by()})
 
 
 # Constants
