@@ -481,7 +481,12 @@ def statement_kind(stmt: object) -> str:
             return "record classes (class statement, docstring, validate)"
         return "runtime helpers"
     if isinstance(stmt, ast.FunctionDef):
+        if stmt.decorator_list:  # @_lazy(...) def _make(): made on first use
+            return "builders registered (@_lazy)"
         return "runtime helpers"
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        if isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "_msvc":
+            return "layout tables kept (_msvc)"
     if isinstance(stmt, ast.Assign):
         target, value = stmt.targets[0], stmt.value
         if isinstance(target, ast.Attribute):

@@ -15,8 +15,8 @@ from .docstrings import DOC_WIDTH
 from .rules import Rule
 from .views import RuleView
 
-_LONG_CONDITION = 60
-_LINE = 96  # what fits in an if ( ... ) inside validate()
+_LONG_CONDITION = 56  # validate() sits in a class inside its builder
+_LINE = 92  # what fits in an if ( ... ) inside validate()
 _INVERSE = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
     ast.LtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
