@@ -396,6 +396,7 @@ def import_costs(text: str, repeat: int, profile: bool) -> dict:
 
         first = min((once(True) for _ in range(repeat)), key=lambda d: d["cumulative_ms"])
         cached = min((once(False) for _ in range(repeat)), key=lambda d: d["cumulative_ms"])
+        added = added_to_bare_interpreter(folder, env, max(repeat, 5))
         check = run(
             [sys.executable, "-c", CHECK_LAYOUT.format(module=MODULE, n=repeat)],
             cwd=folder,
@@ -408,6 +409,7 @@ def import_costs(text: str, repeat: int, profile: bool) -> dict:
             "cached": cached,
             "check_layout": json.loads(check.stdout),
             "size_kb": len(text.encode()) // 1024,
+            "added_ms": added,
         }
         if profile:
             pieces = run(
@@ -425,6 +427,26 @@ def import_costs(text: str, repeat: int, profile: bool) -> dict:
             )
             out["profile"] = prof.stdout if prof.returncode == 0 else failed("cProfile", prof)
         return out
+
+
+def added_to_bare_interpreter(folder: Path, env: dict, repeat: int) -> dict[str, float]:
+    """What ``import d3dkmthk`` adds to ``python -c pass``, wall clock, fastest of
+    ``repeat`` each: with the ``.pyc`` in place, and where none can be used or
+    written (``PYTHONDONTWRITEBYTECODE`` and no ``__pycache__``, as in a read-only
+    install or the first import after a regenerate)."""
+
+    def fastest(code: str, extra: dict) -> float:
+        return min(
+            run([sys.executable, "-c", code], cwd=folder, env={**env, **extra}).wall
+            for _ in range(repeat)
+        )
+
+    run([sys.executable, "-c", f"import {MODULE}"], cwd=folder, env=env)  # writes the .pyc
+    bare = fastest("pass", {})
+    with_pyc = fastest(f"import {MODULE}", {})
+    shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+    without = fastest(f"import {MODULE}", {"PYTHONDONTWRITEBYTECODE": "1"})
+    return {"with_pyc": (with_pyc - bare) * 1e3, "without_pyc": (without - bare) * 1e3}
 
 
 CHECK_LAYOUT = """
@@ -460,7 +482,12 @@ def statement_kind(stmt: object) -> str:
             return "record classes (class statement, docstring, validate)"
         return "runtime helpers"
     if isinstance(stmt, ast.FunctionDef):
+        if stmt.decorator_list:  # @_lazy(...) def _make(): made on first use
+            return "builders registered (@_lazy)"
         return "runtime helpers"
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        if isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "_msvc":
+            return "layout tables kept (_msvc)"
     if isinstance(stmt, ast.Assign):
         target, value = stmt.targets[0], stmt.value
         if isinstance(target, ast.Attribute):
@@ -696,9 +723,60 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+# Issue 10's bar: (figure, limit, unit); ratios are to clang2py x64 in the same run.
+BAR = (
+    ("cold generate (empty cache)", 1.0, "x"),
+    ("new header, pages cached", 0.6, "x"),
+    ("generate, unchanged inputs", 0.2, "x"),
+    ("check, unchanged inputs", 0.2, "x"),
+    ("import adds, with .pyc", 20.0, "ms"),
+    ("import adds, without .pyc", 150.0, "ms"),
+    ("peak RSS on libdxg", 150.0, "MiB"),
+)
+
+
+def bar_rows(results: dict) -> list[tuple[str, str, str, str]]:
+    """Each figure of the bar, measured in this run, its limit, and whether it is met."""
+    peer = clang2py_seconds(results)
+    cli = results.get("cli") or {}
+    imp = results.get("import") or {}
+    got: dict[str, float | None] = {}
+    for case in BAR[:4]:
+        secs = cli.get(case[0], {}).get("seconds")
+        got[case[0]] = secs / peer if secs and peer else None
+    added = imp.get("added_ms") or {}
+    got["import adds, with .pyc"] = added.get("with_pyc")
+    got["import adds, without .pyc"] = added.get("without_pyc")
+    peaks = [c["rss_mb"] for c in cli.values() if "rss_mb" in c]
+    got["peak RSS on libdxg"] = max(peaks) if peaks else None
+    rows = []
+    for name, limit, unit in BAR:
+        value = got[name]
+        shown = (
+            "-" if value is None else (f"{value:.2f}x" if unit == "x" else f"{value:.0f} {unit}")
+        )
+        verdict = "-" if value is None else ("met" if value <= limit else "NOT met")
+        rows.append((name, shown, f"<= {limit:g}{unit if unit == 'x' else ' ' + unit}", verdict))
+    return rows
+
+
+def clang2py_seconds(results: dict) -> float | None:
+    """clang2py's x64 time (default kinds) in this run, the bar's yardstick."""
+    return next(
+        (r["seconds"] for r in results["rows"]
+         if r["tool"] == "clang2py -k cdefstu (x64)" and r["seconds"]),
+        None,
+    )  # fmt: skip
+
+
 def show(results: dict) -> str:
     """Everything ``main`` measured, as the text it prints."""
     out = [f"# {results['machine']}; best of {results['repeat']}", ""]
+    out += [
+        "## Issue 10's bar, in this run",
+        table([("figure", "measured", "bar", ""), *bar_rows(results)]),
+        "",
+    ]
     rows = [("tool", "header", "time (s)", "peak RSS (MB)", "notes")]
     for row in results["rows"]:
         secs = "-" if row["seconds"] is None else f"{row['seconds']:.2f}"
@@ -708,11 +786,7 @@ def show(results: dict) -> str:
 
     cli = results.get("cli")
     if cli:
-        peer = next(
-            (r["seconds"] for r in results["rows"]
-             if r["tool"] == "clang2py -k cdefstu (x64)" and r["seconds"]),
-            None,
-        )  # fmt: skip
+        peer = clang2py_seconds(results)
         out.append(
             "## d3dkmt-codegen on libdxg (docs, x64+x86), whole process, "
             + (f"against clang2py x64 ({peer:.2f} s) in this run" if peer else "no clang2py here")
@@ -783,6 +857,15 @@ def show(results: dict) -> str:
                 f"{k['problems']} problems",
             )
         )
+        for key, label in (("with_pyc", "with .pyc"), ("without_pyc", "without .pyc")):
+            if key in imp.get("added_ms", {}):
+                rows.append(
+                    (
+                        f"added to `python -c pass`, {label}",
+                        f"{imp['added_ms'][key]:.1f}",
+                        "wall clock, fastest of each",
+                    )
+                )
         out += [table(rows), ""]
         if "statements" in imp:
             pieces = imp["statements"]

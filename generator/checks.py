@@ -15,8 +15,8 @@ from .docstrings import DOC_WIDTH
 from .rules import Rule
 from .views import RuleView
 
-_LONG_CONDITION = 60
-_LINE = 96  # what fits in an if ( ... ) inside validate()
+_LONG_CONDITION = 56  # validate() sits in a class inside its builder
+_LINE = 92  # what fits in an if ( ... ) inside validate()
 _INVERSE = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
     ast.LtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -25,16 +25,19 @@ _INVERSE = {
 
 def rule_views(rules: Sequence[Rule]) -> tuple[RuleView, ...]:
     """The checks of one record, in the order of its rules."""
-    return tuple(
-        RuleView(
-            _lines(broken_when(r.condition)),
-            r.member,
-            r.message,
-            _comment_lines(r.cite),
-            long=len(broken_when(r.condition)) > _LONG_CONDITION,
-        )  # fmt: skip
-        for r in rules
-    )
+    views = []
+    for rule in rules:
+        test = broken_when(rule.condition)
+        views.append(
+            RuleView(
+                _lines(test),
+                rule.member,
+                rule.message,
+                _comment_lines(rule.cite),
+                long=len(test) > _LONG_CONDITION,
+            )
+        )
+    return tuple(views)
 
 
 def _lines(test: str) -> str:

@@ -32,16 +32,17 @@ covers, for a maintainer to encode.
 from __future__ import annotations
 
 import ast
+import functools
 import keyword
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import ir
 from .docs import DocIndex, DocPage
 from .errors import Loc
 from .rules import Rule, member_path
-from .spelling import Names
+from .spelling import names_of
 
 # -- derived rules ------------------------------------------------------------------------
 # SAL that sizes a buffer, first argument the count (element or byte count: either
@@ -91,7 +92,7 @@ class _Deriver:
         self.constants = {c.name: c.value for c in module.constants}
         # The IntEnum classes' names (the first typedef, else the key), as rendered.
         self.enum_names = module.enum_names()
-        self.names = Names(module)
+        self.names = names_of(module)
         self._slots: dict[str, list[_Slot]] = {}  # record key -> its members, walked once
 
     def page_of(self, key: str) -> DocPage | None:
@@ -106,12 +107,12 @@ class _Deriver:
     def slots(self, key: str) -> list[_Slot]:
         if key not in self._slots:
             found: list[_Slot] = []
-            self._walk(key, "", True, True, False, self.page_of(key), "", found)
-            self._slots[key] = [replace(s, py=self.names.path(key, s.path)) for s in found]
+            self._walk(key, key, "", True, True, False, self.page_of(key), "", found)
+            self._slots[key] = found
         return self._slots[key]
 
     def _walk(
-        self, key: str, scope: str, certain: bool, sal_ok: bool, out_only: bool,
+        self, root: str, key: str, scope: str, certain: bool, sal_ok: bool, out_only: bool,
         page: DocPage | None, doc_prefix: str, found: list[_Slot],
     ) -> None:  # fmt: skip
         record = self.module.records[key]
@@ -130,12 +131,13 @@ class _Deriver:
             member_sal = sal_ok and not (alternatives and nested is not None)
             if member.name is None:
                 if nested is not None:
-                    self._walk(nested, scope, member_certain, member_sal, out_only, page,
-                               doc_prefix, found)  # fmt: skip
+                    self._walk(root, nested, scope, member_certain, member_sal, out_only,
+                               page, doc_prefix, found)  # fmt: skip
                 continue
-            doc = page_members.get(doc_prefix + member.name)
-            member_out = out_only or self._out_only(member, doc.direction if doc else None)
             path = scope + member.name
+            doc_name = path if doc_prefix == scope else doc_prefix + member.name
+            doc = page_members.get(doc_name)
+            member_out = out_only or self._out_only(member, doc.direction if doc else None)
             found.append(
                 _Slot(
                     path=path,
@@ -145,13 +147,14 @@ class _Deriver:
                     sal_ok=member_sal,
                     out_only=member_out,
                     page=page,
-                    doc_name=doc_prefix + member.name,
+                    doc_name=doc_name,
+                    py=self.names.path(root, path),
                 )
             )
             if nested is not None and self.module.records[nested].fields is not None:
                 own = self.page_of(nested) if nested in self.public else None
                 self._walk(
-                    nested, path + ".", member_certain, member_sal, member_out,
+                    root, nested, path + ".", member_certain, member_sal, member_out,
                     own or page, "" if own else doc_prefix + member.name + ".", found,
                 )  # fmt: skip
 
@@ -172,6 +175,7 @@ class _Deriver:
         return _Deriver.direction_out(direction)
 
     @staticmethod
+    @functools.cache
     def direction_out(direction: str | None) -> bool:
         """Is ``direction`` ("out", "out, opt", "in/out", ...) output only?"""
         words = set(re.split(r"[\s,/_]+", (direction or "").lower()))
@@ -532,6 +536,11 @@ def _deriver(module: ir.Module, docs: DocIndex) -> _Deriver:
     return _LAST[0]
 
 
+def forget_walks() -> None:
+    """Drop the shared member walks (a build calls it once it has its rules and checks)."""
+    _LAST.clear()
+
+
 def derive_rules(
     module: ir.Module, docs: DocIndex, hand: Mapping[str, Sequence[Rule]]
 ) -> dict[str, tuple[Rule, ...]]:
@@ -597,7 +606,8 @@ _LINK = re.compile(r"\s*\((?:https?://|/)[^()\s]*\)")
 _SPACES = re.compile(r"\s+")
 
 
-def _sentences(text: str) -> list[str]:
+@functools.lru_cache(maxsize=8192)  # a page's texts are read by several rules and the stubs
+def _sentences(text: str) -> tuple[str, ...]:
     """Plain one-line sentences of a page text (paragraphs and list items split)."""
     found: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=\s*- )", text):
@@ -605,7 +615,7 @@ def _sentences(text: str) -> list[str]:
         if block.startswith("|") or block.startswith("    "):
             continue  # a table row or code: not prose
         found.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
-    return found
+    return tuple(found)
 
 
 def _plain(text: str) -> str:

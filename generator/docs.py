@@ -258,6 +258,11 @@ def read_page_text(text: str, file: str) -> DocPage:
     )
 
 
+# Text textwrap leaves as it is when it fits: printable ASCII words, single spaces.
+_ONE_LINE = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
+@functools.lru_cache(maxsize=16384)  # pages repeat their texts (one member, many records)
 def wrap_text(text: str, width: int = 72, indent: str = "") -> str:
     r"""Wrap each paragraph of ``text`` at ``width``, every line starting with ``indent``.
 
@@ -276,6 +281,9 @@ def _wrap_paragraph(paragraph: str, width: int, indent: str) -> str:
     prose: list[str] = []  # plain lines waiting to be re-flowed together
 
     def fill(words: str, first: str, rest: str) -> None:
+        if len(first) + len(words) <= width and _ONE_LINE.fullmatch(words):
+            lines.append(first + words)  # what textwrap gives a line that fits
+            return
         wrapped = textwrap.wrap(
             words,
             width=width,

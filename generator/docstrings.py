@@ -94,10 +94,15 @@ class Docstrings:
         counted = record.parent is None
         paths = set()
         member_docs: list[StubMember] = []
-        places = {id(f): place for _, f, _, place in self.layouts[self.module.abis[0]].members(key)}
+        places: dict[int, FieldLayout] | None = None  # only a header comment's mask reads them
         for path, member in self._documented_members(key, page_members):
             paths.add(path)
-            body, source = self._member_text(member, page_members.get(path), places.get(id(member)))
+            doc = page_members.get(path)
+            if places is None and member.comment and not (doc and doc.text):
+                layout = self.layouts[self.module.abis[0]]
+                places = {id(f): place for _, f, _, place in layout.members(key)}
+            place = places.get(id(member)) if places else None
+            body, source = self._member_text(member, doc, place)
             py_path = names.path(key, path)
             body = " ".join(filter(None, (names.renamed(path, py_path), body)))
             entries.append(self._member_entry(py_path, member, body))

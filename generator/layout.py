@@ -358,27 +358,36 @@ class Layout:
         """Every member as ``(path, field, byte offset, placement)``, in the order
         and with the paths of ``paths()``; the offset counts from the outermost
         record, the placement is the member's own (a bit-field's unit)."""
-        yield from self._members(key, "", 0)
+        # One walk with a stack of the records being entered, not a generator per
+        # nesting level: a member deep inside costs no more than one at the top.
+        stack = [(iter(self._placed(key)), "", 0)]
+        while stack:
+            fields, prefix, base = stack[-1]
+            for field, place in fields:
+                target = self.module.resolve(field.type)
+                nested = (
+                    target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
+                )
+                start = base + place.offset
+                if field.name is None:
+                    if nested:
+                        stack.append((iter(self._placed(nested)), prefix, start))
+                        break
+                    continue
+                path = prefix + field.name
+                yield path, field, start, place
+                if place.bits is None and nested and self.module.records[nested].fields is not None:
+                    stack.append((iter(self._placed(nested)), path + ".", start))
+                    break
+            else:
+                stack.pop()
 
-    def _members(
-        self, key: str, prefix: str, base: int
-    ) -> Iterator[tuple[str, ir.Field, int, FieldLayout]]:
-        record = self.module.records[key]
+    def _placed(self, key: str) -> Iterator[tuple[ir.Field, FieldLayout]]:
+        """A record's members that take room, with their placements."""
         layout = self.record(key)
-        for field, place in zip(record.fields or (), layout.fields, strict=True):
-            if place is None or place.bits == 0:
-                continue
-            target = self.module.resolve(field.type)
-            nested = target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
-            start = base + place.offset
-            if field.name is None:
-                if nested:
-                    yield from self._members(nested, prefix, start)
-                continue
-            path = prefix + field.name
-            yield path, field, start, place
-            if place.bits is None and nested and self.module.records[nested].fields is not None:
-                yield from self._members(nested, path + ".", start)
+        for field, place in zip(self.module.records[key].fields or (), layout.fields, strict=True):
+            if place is not None and place.bits != 0:
+                yield field, place
 
 
 def _round_up(value: int, align: int) -> int:

@@ -168,7 +168,7 @@ class Lowerer:
             self.pack = numbers[0] if numbers else None
 
     def _align_value(self, text: str, loc: Loc) -> int:
-        parsed = parse_macros([MacroDef("align", text.strip(), loc)], sorted(self.typedefs))
+        parsed = parse_macros([MacroDef("align", text.strip(), loc)], self.typedefs)
         if "align" not in parsed:
             raise GeneratorError(loc, f"alignment '{text.strip()}' is not an integer constant")
         value = self._int(parsed["align"], loc, "alignment")
@@ -461,7 +461,7 @@ class Lowerer:
 
     def _macros(self) -> None:
         user = [m for m in self.pp.macros if m.name not in self.values]
-        parsed = parse_macros(user, sorted(self.typedefs))
+        parsed = parse_macros(user, self.typedefs)
         for macro in user:
             expr = parsed.get(macro.name)
             if expr is None:

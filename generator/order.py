@@ -7,6 +7,10 @@ and each first pulls in what its members need: the classes they point to
 (declared ahead when they come later), the records they hold (completed first),
 and the aliases and callback types they name. Aliases that need no record come
 first of all, as plain scalar types.
+
+The module makes its records on first use, one builder per block, run in this
+order (``_lazy`` in the runtime): a class completed right where it is declared is
+one ``record`` block, so that most records are one builder.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from collections.abc import Iterator, Sequence
 
 from . import ir
 
-# ("class", record key), ("fields", record key) or ("alias", C typedef name)
+# ("record", key): a class and its _fields_ at once; ("class", key) declared ahead
+# and ("fields", key) later; ("alias", typedef name); ("scalar", typedef name): an
+# alias that needs no record, printed before every record
 Block = tuple[str, str]
 
 
@@ -48,11 +54,14 @@ class _Order:
         for name in self.aliases:
             if not self._reaches_a_record(name, set()):
                 self.alias(name)
+        scalars = len(self.blocks)
         for key in self.records:
             self.complete(key)
         for name in self.aliases:
             self.alias(name)
-        return self.blocks
+        return [("scalar", name) for _, name in self.blocks[:scalars]] + _joined(
+            self.blocks[scalars:]
+        )
 
     # -- what a type needs ---------------------------------------------------------
     def needs(self, type_: ir.Type, by_value: bool = True) -> Iterator[tuple[str, str]]:
@@ -121,6 +130,17 @@ class _Order:
         for need in self.alias_needs(name):
             self.satisfy(need)
         self.blocks.append(("alias", name))
+
+
+def _joined(blocks: list[Block]) -> list[Block]:
+    """The blocks with each class completed right after its declaration as one."""
+    joined: list[Block] = []
+    for kind, what in blocks:
+        if kind == "fields" and joined and joined[-1] == ("class", what):
+            joined[-1] = ("record", what)
+        else:
+            joined.append((kind, what))
+    return joined
 
 
 __all__ = ["Block", "declaration_order"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -197,13 +197,16 @@ class _Parser(c_parser.CParser):
         return after is not None and after.type in ("ID", "TYPEID", "TIMES")
 
 
-def parse_macros(macros: Sequence[MacroDef], typedef_names: Sequence[str]) -> dict[str, c_ast.Node]:
+def parse_macros(
+    macros: Sequence[MacroDef], typedef_names: Collection[str]
+) -> dict[str, c_ast.Node]:
     """Parse each macro body that looks like an expression; skip the others.
 
     All candidates go through one parse; should that fail, each is tried alone.
+    ``typedef_names`` is looked into, never walked: lower passes its whole table
+    for every alignment it reads.
     """
-    type_names = set(typedef_names)
-    candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in type_names]
+    candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
     prefix = _typedefs_used(" ".join(m.body for m in candidates), typedef_names)
     parser = c_parser.CParser()
 
@@ -245,7 +248,7 @@ def _stuck_token(parser: c_parser.CParser) -> tuple[Loc | None, str | None]:
     return loc, tok.value if tok.type == "ID" else None
 
 
-def parse_size_asserts(text: str, typedef_names: Sequence[str]) -> list[c_ast.Typedef]:
+def parse_size_asserts(text: str, typedef_names: Collection[str]) -> list[c_ast.Typedef]:
     """Only the ``C_ASSERT`` lines of a preprocessed text, parsed on their own.
 
     The x86 view of a header differs from the x64 one in little more than these;
@@ -263,10 +266,10 @@ def parse_size_asserts(text: str, typedef_names: Sequence[str]) -> list[c_ast.Ty
     return [node for node in tree.ext if getattr(node, "name", None) == "__C_ASSERT__"]
 
 
-def _typedefs_used(text: str, typedef_names: Sequence[str]) -> str:
+def _typedefs_used(text: str, typedef_names: Collection[str]) -> str:
     """Declarations of the typedef names ``text`` uses, so that casts parse."""
-    words = set(re.findall(r"[A-Za-z_]\w*", text))
-    return "".join(f"typedef int {name};\n" for name in typedef_names if name in words)
+    words = sorted(set(re.findall(r"[A-Za-z_]\w*", text)))
+    return "".join(f"typedef int {name};\n" for name in words if name in typedef_names)
 
 
 def _split_error(text: str) -> tuple[Loc | None, str]:

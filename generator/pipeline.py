@@ -7,7 +7,9 @@ anything; ``cli.py`` decides what to write.
 from __future__ import annotations
 
 import difflib
+import gc
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from .cache import key as cache_key
 from .derive import (
     derive_rules,
     element_checks,
+    forget_walks,
     merge_rules,
     requirement_stubs,
     rules_report,
@@ -34,7 +37,7 @@ from .preprocess import preprocess, size_assert_view
 from .render import render_module
 from .rules import Rule, load_rules
 from .snapshot import snapshot
-from .spelling import Names
+from .spelling import names_of
 
 
 @dataclass
@@ -186,7 +189,7 @@ def _analyze(options: Options) -> Analysis:
         # Some of the header depends on the ABI (C_ASSERTs under _AMD64_, say):
         # the x86 view contributes its own size checks.
         pp86 = size_assert_view(pp, "x86")
-        asserts = parse_size_asserts(pp86.text, sorted(module.typedefs))
+        asserts = parse_size_asserts(pp86.text, module.typedefs)
         checks += size_checks(asserts, module, pp86, "x86")
         sources += pp86.sources
     module = replace(
@@ -212,26 +215,64 @@ def _analyze(options: Options) -> Analysis:
 
 def _build(options: Options, pages: PageReader, digests: Digests) -> Result:
     analysis = analyze(options, digests)
+    with _long_lived():
+        docs = pages.index(analysis.diagnostics)
+        gc.freeze()  # the pages too
+        return _back_half(options, analysis, docs, pages.digests, digests)
+
+
+@contextmanager
+def _long_lived() -> Iterator[None]:
+    """No cyclic GC until the build ends: the IR, layouts and pages live to the end.
+
+    The stages after them make few cycles (a megabyte on a 2,000-record header),
+    but each full collection would walk all of that again (a tenth of a second on
+    libdxg, more on a big header). Frozen, they are left out of collections after
+    the build too, until it ends. A program that froze objects itself, or turned
+    the GC off, keeps its own arrangement.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _back_half(
+    options: Options,
+    analysis: Analysis,
+    docs: DocIndex,
+    page_digests: Mapping[Path, str],
+    digests: Digests,
+) -> Result:
     module, engines, diagnostics = analysis.module, analysis.layouts, analysis.diagnostics
-    docs = pages.index(diagnostics)
-    members = _MemberPaths(module, engines[module.abis[0]])
     rule_files = list(options.rules) if options.rules is not None else [shipped_rules_path()]
     skipped: list[Rule] = []
     hand = load_rules(
-        rule_files, members, diagnostics, keep_going=options.keep_going, skipped=skipped
+        rule_files,
+        _MemberPaths(module, engines[module.abis[0]]),
+        diagnostics,
+        keep_going=options.keep_going,
+        skipped=skipped,
     )
     rules = merge_rules(hand, derive_rules(module, docs, hand))
     stubs = requirement_stubs(module, docs, rules)
     provenance = replace(
         analysis.provenance,
         inputs=analysis.provenance.inputs
-        + tuple(("docs", Path(d).name, pages.digests[d]) for d in options.docs)
+        + tuple(("docs", Path(d).name, page_digests[d]) for d in options.docs)
         + tuple(
             ("rules", Path(f).name, digests.get(("rules", str(Path(f)))) or file_digest(Path(f)))
             for f in rule_files
         ),
     )
     elements = element_checks(module, docs, rules)
+    forget_walks()  # the member walks those shared: render needs them no more
     text, stub, report = render_module(
         module, engines, docs, rules, stubs, _banner(module, options, provenance), elements
     )
@@ -318,37 +359,34 @@ def _defined_version(module: ir.Module) -> int | None:
 
 
 class _MemberPaths(Mapping[str, dict[str, str]]):
-    """Each complete record's member paths as a rule may spell them (C or Python), to
-    the Python one, by the record's public name. Worked out for the records a rule
-    names, when it asks: every record's would cost more than all the rules."""
+    """Each record's member paths as a rule may spell them (C or Python), to the Python
+    one, by public name; worked out for a record when asked: the rules name few."""
 
     def __init__(self, module: ir.Module, engine: Layout) -> None:
-        self.module, self.engine = module, engine
-        self.keys_by_name = {
+        self.engine = engine
+        self.names = names_of(module)
+        self.keys = {
             name: key
             for key, name in module.record_names().items()
             if module.records[key].fields is not None
         }
-        self.paths: dict[str, dict[str, str]] = {}
-        self.names: Names | None = None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.keys_by_name
+        self.found: dict[str, dict[str, str]] = {}
 
     def __getitem__(self, name: str) -> dict[str, str]:
-        if name not in self.paths:
-            key = self.keys_by_name[name]
-            if self.names is None:
-                self.names = Names(self.module)
-            c_paths = [path for path, *_ in self.engine.paths(key)]
-            self.paths[name] = self.names.rule_paths(key, c_paths)
-        return self.paths[name]
+        if name not in self.found:
+            key = self.keys[name]
+            paths = [path for path, *_ in self.engine.paths(key)]
+            self.found[name] = self.names.rule_paths(key, paths)
+        return self.found[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.keys_by_name)
+        return iter(self.keys)
 
     def __len__(self) -> int:
-        return len(self.keys_by_name)
+        return len(self.keys)
 
 
 def _banner(module: ir.Module, options: Options, provenance: Provenance) -> tuple[str, ...]:

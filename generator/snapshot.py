@@ -94,7 +94,7 @@ class _Writer:
     def __init__(self, module: ir.Module, layouts: Mapping[str, Layout]) -> None:
         self.module = module
         self.layouts = layouts
-        self.spelling = Spelling(module)
+        self.spelling = Spelling(module, layouts)
         self.enum_names = module.enum_names()
 
     def canonical(self, type_: ir.Type) -> str:

@@ -15,7 +15,7 @@ import enum
 import functools
 import keyword
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -57,19 +57,24 @@ def emitted(loc: ir.Loc) -> bool:
 class Spelling:
     """The spellings of one module's types, under the names the module gives them."""
 
-    def __init__(self, module: ir.Module) -> None:
+    def __init__(self, module: ir.Module, layouts: Mapping[str, Layout] | None = None) -> None:
         self.module = module
         self.public = module.record_names()
         self.enum_names = module.enum_names()
-        self.names = Names(module)
-        self._layouts: dict[str, Layout] | None = None  # for lengths that take a sizeof
+        self.names = names_of(module)
+        # For lengths that take a sizeof: the build's own layouts (laid out once), else new.
+        self._layouts: Mapping[str, Layout] | None = layouts
+        self._ctypes: dict[ir.Type, str] = {}
+        self._c_spellings: dict[ir.Type, str] = {}
+        self._stub_ctypes: dict[ir.Type, str] = {}
+        self._py_types: dict[tuple[ir.Type, bool], StubType] = {}
 
     def count(self, array: ir.Array) -> str:
         """An array's length as the module spells it: a number, or one per ABI."""
         if isinstance(array.count, int):
             return str(array.count)
         if self._layouts is None:
-            self._layouts = dict(layouts(self.module))
+            self._layouts = layouts(self.module)
         counts = {abi: self._layouts[abi].count(array) for abi in self.module.abis}
         if len(set(counts.values())) == 1:
             return str(next(iter(counts.values())))
@@ -80,7 +85,7 @@ class Spelling:
         if self.module.abis != ("wsl",):
             return "c_int32"
         if self._layouts is None:
-            self._layouts = dict(layouts(self.module))
+            self._layouts = layouts(self.module)
         size, signed = self._layouts["wsl"].enum_type(key)
         return f"c_{'' if signed else 'u'}int{size * 8}"
 
@@ -126,7 +131,15 @@ class Spelling:
             return self.names.of(type_.name)
         return self.c_spelling(type_)
 
+    # Each spelling is asked for once per member, and members share few types: memoised.
     def ctype(self, type_: ir.Type) -> str:
+        """A type as ctypes spells it in ``_fields_`` (``POINTER(D3DKMT_HANDLE)``)."""
+        known = self._ctypes.get(type_)
+        if known is None:
+            known = self._ctypes[type_] = self._ctype(type_)
+        return known
+
+    def _ctype(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
             return _CTYPES[type_.kind]
         if isinstance(type_, ir.Void):
@@ -164,6 +177,13 @@ class Spelling:
         return f"POINTER({self.ctype(type_.target)})"
 
     def c_spelling(self, type_: ir.Type) -> str:
+        """A type as C spells it (``D3DKMT_HANDLE*``), for docstrings."""
+        known = self._c_spellings.get(type_)
+        if known is None:
+            known = self._c_spellings[type_] = self._c_spelling(type_)
+        return known
+
+    def _c_spelling(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Prim):
             return _C_NAMES[type_.kind]
         if isinstance(type_, ir.Void):
@@ -190,6 +210,13 @@ class Spelling:
         bit-field is the module's ``_BitField`` descriptor, read as ``int`` (or its
         enum).
         """
+        key = (member.type, member.bits is not None)
+        known = self._py_types.get(key)
+        if known is None:
+            known = self._py_types[key] = self._py_type(member)
+        return known
+
+    def _py_type(self, member: ir.Field) -> StubType:
         if member.bits is not None:
             return StubType(f"_BitField[{self._enum_or(member.type, 'int')}]", "int")
         write = self.stub_write(member.type)
@@ -198,6 +225,12 @@ class Spelling:
 
     def stub_ctype(self, type_: ir.Type) -> str:
         """The ctypes class of a type as a type expression (``_Pointer[D3DKMT_HANDLE]``)."""
+        known = self._stub_ctypes.get(type_)
+        if known is None:
+            known = self._stub_ctypes[type_] = self._stub_ctype(type_)
+        return known
+
+    def _stub_ctype(self, type_: ir.Type) -> str:
         if isinstance(type_, ir.Pointer):
             target = self.module.resolve(type_.target)
             if isinstance(target, ir.Void):
@@ -505,7 +538,8 @@ class Names:
         scope += [(f.name, "module") for f in module.functions]
         self._module = _assign(scope)
         self._members: dict[str, dict[str, str]] = {}
-        self._paths: dict[tuple[str, str], str] = {}  # (record key, C path) -> Python path
+        self._paths: dict[str, dict[str, str]] = {}  # record key -> C path -> Python path
+        self._reaches: dict[str, dict[str, str | None]] = {}  # -> the record it names, if any
         self._roots: dict[str, str] = {}  # record key -> the class its members are in
         self._fields: dict[str, dict[str, ir.Field]] = {}  # key -> members by C name
         self._taken: frozenset[str] | None = None
@@ -529,26 +563,38 @@ class Names:
 
     def path(self, key: str, c_path: str) -> str:
         """A member path (``Flags.Primary``) in Python names; what is no member stays."""
-        known = self._paths.get((key, c_path))
+        paths = self._paths.get(key)
+        if paths is None:
+            paths = self._paths[key] = {}
+            self._reaches[key] = {}
+        known = paths.get(c_path)
         if known is None:
-            known = self._paths[(key, c_path)] = self._path(key, c_path)
+            known = self._path(key, c_path, paths)
         return known
 
-    def _path(self, key: str, c_path: str) -> str:
-        parts: list[str] = []
-        current: str | None = key
-        for part in c_path.split("."):
-            field = self._field(current, part) if current else None
-            if field is None:
-                parts.append(part)
-                current = None
-                continue
-            parts.append(self.member(current or key, part))
-            target = self.module.resolve(field.type)
-            current = (
-                target.name if isinstance(target, ir.Ref) and target.kind == "record" else None
-            )
-        return ".".join(parts)
+    def _path(self, key: str, c_path: str, paths: dict[str, str]) -> str:
+        # From the path one member shorter (asked for first, as paths come in layout
+        # order): each path costs one member's lookup, however deep it is.
+        reaches = self._reaches[key]
+        head, dot, last = c_path.rpartition(".")
+        if dot:
+            prefix = self.path(key, head) + "."
+            current = reaches[head]
+        else:
+            prefix, current = "", key
+        field = self._field(current, last) if current else None
+        target = None
+        if field is None:
+            py_path = prefix + last
+        else:
+            py_path = prefix + self.member(current, last)  # type: ignore[arg-type]
+            resolved = self.module.resolve(field.type)
+            if isinstance(resolved, ir.Ref) and resolved.kind == "record":
+                target = resolved.name
+        # Most paths need no renaming: keep the one string (big headers have many).
+        paths[c_path] = c_path if py_path == c_path else py_path
+        reaches[c_path] = target
+        return paths[c_path]
 
     def rule_paths(self, key: str, c_paths: Iterable[str]) -> dict[str, str]:
         """How a rule may spell each member path (C or Python), mapped to the Python one."""
@@ -608,6 +654,23 @@ class Names:
                 into.setdefault(field.name, field)
             elif isinstance(field.type, ir.Ref) and field.type.kind == "record":
                 self._collect(field.type.name, into)
+
+
+_LAST: list[Names] = []  # the Names of the module being built: its lookups are shared
+
+
+def names_of(module: ir.Module) -> Names:
+    """The ``Names`` of this module, one per module object: the stages after layout
+    (rules, derived rules, render) ask for the same member paths."""
+    if not (_LAST and _LAST[0].module is module):
+        _LAST[:] = [Names(module)]
+    return _LAST[0]
+
+
+def forget_names(module: ir.Module) -> None:
+    """Drop the shared ``Names`` of this module (a build calls it once its views are made)."""
+    if _LAST and _LAST[0].module is module:
+        _LAST.clear()
 
 
 def _is_anonymous(field: ir.Field, key: str) -> bool:

@@ -144,11 +144,11 @@ class RecordView:
 
 @dataclass(frozen=True, slots=True)
 class LayoutView:
-    """A record's MSVC layout: size and alignment per ABI, then one entry per
-    member path with its place in each ABI (offset, or (bit offset, bits))."""
+    """A record's MSVC layout: size and alignment per ABI, then one row per
+    member path with its place in each ABI (offset, or bit offset:bits)."""
 
     sizes: tuple[tuple[str, int, int], ...]  # (ABI, size, alignment)
-    places: tuple[tuple[str, str], ...]  # (member path, "(x64 place, x86 place)")
+    places: tuple[str, ...]  # "path x64-place x86-place": a byte offset or bit:bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,3 +220,4 @@ class ModuleView:
     stub_uses_cfield: bool = False
     stub_uses_final: bool = False
     wsl: bool = False  # laid out for Linux x86-64 under WSL 2, calling libdxcore.so
+    abis: tuple[str, ...] = ("x64", "x86")  # the layout tables' columns, in this order

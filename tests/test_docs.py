@@ -7,7 +7,9 @@ The corpus tests read ``$D3DKMT_CORPUS`` (the shared ``corpus`` folder, with
 from __future__ import annotations
 
 import os
+import random
 import re
+import textwrap
 import time
 from pathlib import Path
 from textwrap import dedent
@@ -445,6 +447,23 @@ def test_wrap_text_keeps_urls_and_names_whole() -> None:
         f"See\nD3DKMT_CREATEALLOCATION\n({url})."
     )
     assert wrap_text("") == ""
+
+
+def test_wrap_text_wraps_one_paragraph_as_textwrap_does() -> None:
+    """Lines that fit skip textwrap: random prose must come out as textwrap gives it
+    (unicode spaces and control characters included, which it strips or keeps)."""
+    rng = random.Random(7)
+    pieces = ["a", "bb", "word", "x" * 18, " ", "  ", "\xa0", "\x1c", "\x0b", "\t", "é", "(url)"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))).strip(" ")
+        width, indent = rng.randint(6, 40), rng.choice(["", "  ", "# "])
+        if not text or text.startswith(("-", "|")):
+            continue  # a list item or a table row: not one paragraph of prose
+        expected = textwrap.wrap(
+            text, width=width, initial_indent=indent, subsequent_indent=indent,
+            break_long_words=False, break_on_hyphens=False,
+        ) or [indent.rstrip()]  # fmt: skip
+        assert wrap_text(text, width, indent) == "\n".join(expected).strip("\n"), (text, width)
 
 
 # -- the corpus -------------------------------------------------------------------

@@ -24,11 +24,12 @@ def sample_text(sample_result) -> str:  # noqa: ANN001
 
 
 def record_text(module_text: str, name: str) -> str:
-    """The class statement of ``name`` and its ``_fields_`` assignment."""
-    klass = re.search(rf"^class {name}\(.*?(?=^\S)", module_text, flags=re.M | re.S)
-    fields = re.search(rf"^{name}\._fields_ = \[\n.*?^\]\n", module_text, flags=re.M | re.S)
-    assert klass and fields, f"{name} not found in the generated module"
-    return klass.group(0).rstrip("\n") + "\n\n\n" + fields.group(0)
+    """The builder of ``name``: its class statement and its ``_fields_`` assignment."""
+    builder = re.search(
+        rf'^@_lazy\("{name}"[,)].*?^def _make\(\):\n.*?(?=^\S)', module_text, flags=re.M | re.S
+    )
+    assert builder and f"    {name}._fields_ = [" in builder.group(0), f"{name} not found"
+    return builder.group(0).rstrip("\n") + "\n"
 
 
 def test_destroyallocation_class_matches_golden(sample_text: str) -> None:

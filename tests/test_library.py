@@ -125,7 +125,7 @@ def test_one_more_member_changes_a_handful_of_lines(corpus: Path, tmp_path: Path
 
 
 def _class_docstring(text: str, name: str) -> set[str]:
-    start = text.index(f"\nclass {name}(")
+    start = text.index(f"\n    class {name}(")  # in its builder
     first = text.index('"""', start)
     end = text.index('"""', first + 3)
     return set(text[first : end + 3].splitlines())

@@ -8,8 +8,11 @@
 #   rules d3dkmthk.toml ed2ad3aecef031b014ae8dd7cdad905a41a516d15fb6c63c0f3ae206ccf087b2
 """ctypes bindings for d3dkmthk.h."""
 
-# ruff: noqa: E501, N801, N816
+# ruff: noqa: E501, N801, N816, F821, F822
+# (F821, F822: records, enums and functions are bound by their builders on first
+# use, where pyflakes does not look.)
 
+import _thread
 import ctypes
 import enum
 import gc
@@ -29,6 +32,7 @@ from ctypes import (
 _IS_WINDOWS = sys.platform == "win32"
 _FUNCTYPE = getattr(ctypes, "WINFUNCTYPE", ctypes.CFUNCTYPE)
 _ABI = "x64" if ctypes.sizeof(c_void_p) == 8 else "x86"
+_ABIS = ("x64", "x86")  # the columns of the layout tables
 
 
 class ValidationError(ValueError):
@@ -50,7 +54,7 @@ _CHECKED_READ = _IS_WINDOWS or (
 )
 
 
-def _elements(pointer, count, record, name):
+def _elements(pointer, count, name):
     """The broken rules of each record in the array ``pointer`` points to, named by
     index (``pAllocationInfo[2].hAllocation``); nothing for NULL or no count.
 
@@ -59,21 +63,18 @@ def _elements(pointer, count, record, name):
     where the system has no such read (macOS), the elements are not checked.
     """
     if not pointer or not isinstance(count, int) or count <= 0 or not _CHECKED_READ:
-        return []
+        return
     element = pointer._type_
     count = min(count, _MAX_ELEMENTS)
     address = ctypes.cast(pointer, c_void_p).value
     data = _read_memory(address, ctypes.sizeof(element) * count)
     if data is None:
-        return [(record, name, f"points to {count} records that cannot be read")]
-    found = []
+        yield name, f"points to {count} records that cannot be read"
+        return
     for index in range(count):
-        try:
-            element.from_buffer_copy(data, index * ctypes.sizeof(element)).validate()
-        except ValidationError as error:
-            for _, member, message in error.errors:
-                found.append((record, f"{name}[{index}].{member}", message))
-    return found
+        copy = element.from_buffer_copy(data, index * ctypes.sizeof(element))
+        for member, message in copy._broken():
+            yield f"{name}[{index}].{member}", message
 
 
 def _read_memory(address, size):
@@ -105,7 +106,7 @@ class _BitField:
     __slots__ = ("path", "shift", "bits", "signed", "mask", "enum")
 
     def __init__(self, path, shift, bits, signed=False, enum=None):
-        self.path = path
+        self.path = tuple(path.split("."))  # the unit, through the anonymous members holding it
         self.shift = shift
         self.bits = bits
         self.signed = signed
@@ -223,6 +224,17 @@ class _Record:
         pointers as addresses (None for NULL)."""
         return {name: _plain(getattr(self, name)) for name in _members(type(self))}
 
+    def validate(self):
+        """Raise ValidationError naming every rule of this record that does not hold."""
+        errors = [(type(self).__name__, member, message) for member, message in self._broken()]
+        if errors:
+            raise ValidationError(errors)
+
+    def _broken(self):
+        """(member, message) for each rule that does not hold: each record with
+        rules has its own; one without finds nothing."""
+        return ()
+
 
 class _Structure(_Record, Structure):
     __slots__ = ()
@@ -294,27 +306,38 @@ def _plain(value):
 
 
 class _Layouts(dict):
-    """MSVC's layout of each record, {name: {abi: (size, alignment, {member path:
-    offset or (bit offset, bits)})}}, built from what ``_msvc`` kept when first read:
-    importing the module costs no more than keeping the numbers."""
+    """MSVC's layout of each record, {name: {abi: (size, alignment, {member
+    path: offset or (bit offset, bits)})}}, read from the table ``_msvc`` kept when
+    first asked for: importing the module costs no more than keeping the text."""
 
     def __missing__(self, name):
-        sizes, places = _MSVC[name]
+        rows = {}
+        for row in _MSVC[name].split("\n"):
+            if row.strip():
+                path, *cells = row.split()
+                rows[path] = [_place_cell(cell) for cell in cells]
+        sizes, aligns = rows.pop("sizeof"), rows.pop("alignof")
         self[name] = entry = {
-            abi: (size, align, {path: where[i] for path, where in places.items()})
-            for i, (abi, (size, align)) in enumerate(sizes.items())
+            abi: (sizes[i], aligns[i], {path: where[i] for path, where in rows.items()})
+            for i, abi in enumerate(_ABIS)
         }
         return entry
+
+
+def _place_cell(text):
+    bit, _, bits = text.partition(":")
+    return (int(bit), int(bits)) if bits else int(bit)
 
 
 _MSVC = {}
 _LAYOUT = _Layouts()
 
 
-def _msvc(name, places, **sizes):
-    """Keep MSVC's layout of one record: (size, alignment) per ABI, and per member
-    path its place in each ABI, in the same order."""
-    _MSVC[name] = (sizes, places)
+def _msvc(name, table):
+    """Keep MSVC's layout of one record: a row per ABI's size and alignment
+    (``sizeof``, ``alignof``: no member has those names), then one per member path
+    with its place, a byte offset or bit offset:bits; a column per ABI of _ABIS."""
+    _MSVC[name] = table
 
 
 def _member(cls, name):
@@ -351,6 +374,7 @@ def check_layout(abi=None):
     offset matches) for ``abi``, by default the running interpreter's.
     """
     abi = abi or _ABI
+    _build(_made_by())
     module = sys.modules[__name__]
     problems = []
     for name in _MSVC:
@@ -457,6 +481,94 @@ class _Function:
         return f"<gdi32 function {self.__name__}>"
 
 
+# Made on first use (PEP 562): a builder registered by @_lazy runs when one of
+# its names is first read from outside (module.X, from-import, check_layout()).
+# Code inside the module reads globals directly, so a builder first runs the
+# builders of every lazy name its code (methods included) mentions, in the
+# module's order: classes before the pointers to them, _fields_ after the
+# records they hold.
+_BUILDERS = []  # (build, names, members), in the module's order
+_MADE_BY = {}  # lazy name -> indexes of its builders: its class, then its _fields_
+_BUILT = set()  # indexes of the builders run
+_LOCK = _thread.RLock()
+
+
+def _lazy(*names, members=()):
+    """Register a builder of ``names`` (each bound to what it returns; nothing
+    returned: it completed their class) and of the ``members`` of the enum it makes."""
+
+    def register(build):
+        _BUILDERS.append((build, names, members))
+        return build
+
+    return register
+
+
+def _made_by():
+    """_MADE_BY, filled on first need rather than while importing."""
+    with _LOCK:
+        if not _MADE_BY:
+            for index, (_, names, members) in enumerate(_BUILDERS):
+                for name in (*names, *members):
+                    _MADE_BY.setdefault(name, []).append(index)
+    return _MADE_BY
+
+
+def _names_read(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, type(code)):
+            names |= _names_read(const)
+    return names
+
+
+def _build(names):
+    """Run the builders of ``names``, and of every lazy name they read, once."""
+    with _LOCK:
+        todo = set()
+        made_by = _made_by()
+        waiting = [index for name in names for index in made_by.get(name, ())]
+        while waiting:
+            index = waiting.pop()
+            if index not in todo and index not in _BUILT:
+                todo.add(index)
+                for name in _names_read(_BUILDERS[index][0].__code__):
+                    waiting += made_by.get(name, ())
+        module = globals()
+        for index in sorted(todo):
+            build, its_names, its_members = _BUILDERS[index]
+            made = build()
+            _BUILT.add(index)
+            if made is None:
+                continue
+            if isinstance(made, type) and made.__qualname__ != made.__name__:
+                _name_as_global(made)
+            for name in its_names:
+                module[name] = made
+            for name in its_members:
+                module[name] = made[name]
+
+
+def _name_as_global(cls):
+    """Name a class made inside its builder as the module-level class it is
+    (``D3DKMT_X``, not ``_make.<locals>.D3DKMT_X``), for pickle and repr."""
+    for value in vars(cls).values():
+        if isinstance(value, type(_name_as_global)):
+            value.__qualname__ = f"{cls.__name__}.{value.__name__}"
+    cls.__qualname__ = cls.__name__
+
+
+def __getattr__(name):
+    if name in _made_by():
+        _build((name,))
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_made_by()})
+
+
 # Constants
 DXGKDDI_INTERFACE_VERSION_WIN8 = 12302
 DXGKDDI_INTERFACE_VERSION_WDDM2_0 = 20515
@@ -464,28 +576,37 @@ DXGKDDI_INTERFACE_VERSION = 20515
 D3DKMT_MAX_PRESENT_HISTORY_RECTS = 16
 STATUS_GRAPHICS_ALLOCATION_BUSY = -1071775486
 
+
+# Enumerations, records, callback types and functions are made on first use:
+# each builder below runs when one of the names its @_lazy gives is first read,
+# after the builders of every such name it uses (see _lazy).
+
 # Enumerations
 
 
-class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
-    """The D3DKMT_ALLOCATIONRESIDENCYSTATUS enumeration.
+@_lazy("D3DKMT_ALLOCATIONRESIDENCYSTATUS", members=(
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY",
+    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT",
+))
+def _make():
+    class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
+        """The D3DKMT_ALLOCATIONRESIDENCYSTATUS enumeration.
 
-    Members:
-        D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY (1):
-        D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY (2):
-        D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT (3):
+        Members:
+            D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY (1):
+            D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY (2):
+            D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT (3):
 
-    Declared in: d3dkmthk.h
-    """
+        Declared in: d3dkmthk.h
+        """
 
-    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1
-    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = 2
-    D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
+        D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1
+        D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = 2
+        D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
 
+    return D3DKMT_ALLOCATIONRESIDENCYSTATUS
 
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS(1)
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = D3DKMT_ALLOCATIONRESIDENCYSTATUS(2)
-D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = D3DKMT_ALLOCATIONRESIDENCYSTATUS(3)
 
 # Records, and the aliases and callback types they use: each class declared
 # before its first use, its _fields_ (and MSVC's layout) as close after it as
@@ -493,360 +614,350 @@ D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = D3DKMT_ALLOCATIONRESIDENCYSTATUS(
 D3DKMT_HANDLE = c_uint32
 
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
-    """The _D3DKMT_DESTROYALLOCATIONFLAGS_0_0 struct.
+@_lazy("_D3DKMT_DESTROYALLOCATIONFLAGS_0_0")
+def _make():
+    class _D3DKMT_DESTROYALLOCATIONFLAGS_0_0(_Structure):
+        """The _D3DKMT_DESTROYALLOCATIONFLAGS_0_0 struct.
 
-    Attributes:
-        AssumeNotInUse (UINT : 1):
-            Bit 0.
-        SynchronousDestroy (UINT : 1):
-            Bit 1.
-        Reserved (UINT : 29):
-            Bits 2-30.
-        SystemUseOnly (UINT : 1):
-            Bit 31.
+        Attributes:
+            AssumeNotInUse (UINT : 1):
+                Bit 0.
+            SynchronousDestroy (UINT : 1):
+                Bit 1.
+            Reserved (UINT : 29):
+                Bits 2-30.
+            SystemUseOnly (UINT : 1):
+                Bit 31.
 
-    Declared in: d3dkmthk.h
-    """
+        Declared in: d3dkmthk.h
+        """
 
-    _layout_ = "ms"
-    AssumeNotInUse = _BitField(("_bits_0_0_0",), 0, 1)
-    SynchronousDestroy = _BitField(("_bits_0_0_0",), 1, 1)
-    Reserved = _BitField(("_bits_0_0_0",), 2, 29)
-    SystemUseOnly = _BitField(("_bits_0_0_0",), 31, 1)
+        _layout_ = "ms"
+        AssumeNotInUse = _BitField("_bits_0_0_0", 0, 1)
+        SynchronousDestroy = _BitField("_bits_0_0_0", 1, 1)
+        Reserved = _BitField("_bits_0_0_0", 2, 29)
+        SystemUseOnly = _BitField("_bits_0_0_0", 31, 1)
 
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        if errors:
-            raise ValidationError(errors)
-
-
-_D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
-    ("_bits_0_0_0", c_uint32),
-]
+    _D3DKMT_DESTROYALLOCATIONFLAGS_0_0._fields_ = [
+        ("_bits_0_0_0", c_uint32),
+    ]
+    return _D3DKMT_DESTROYALLOCATIONFLAGS_0_0
 
 
-class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
-    """The _D3DKMT_DESTROYALLOCATIONFLAGS_0 union.
+@_lazy("_D3DKMT_DESTROYALLOCATIONFLAGS_0")
+def _make():
+    class _D3DKMT_DESTROYALLOCATIONFLAGS_0(_Union):
+        """The _D3DKMT_DESTROYALLOCATIONFLAGS_0 union.
 
-    Attributes:
-        AssumeNotInUse (UINT : 1):
-            Bit 0.
-        SynchronousDestroy (UINT : 1):
-            Bit 1.
-        Reserved (UINT : 29):
-            Bits 2-30.
-        SystemUseOnly (UINT : 1):
-            Bit 31.
-        Value (UINT):
+        Attributes:
+            AssumeNotInUse (UINT : 1):
+                Bit 0.
+            SynchronousDestroy (UINT : 1):
+                Bit 1.
+            Reserved (UINT : 29):
+                Bits 2-30.
+            SystemUseOnly (UINT : 1):
+                Bit 31.
+            Value (UINT):
 
-    Declared in: d3dkmthk.h
-    """
+        Declared in: d3dkmthk.h
+        """
 
-    _layout_ = "ms"
-    _anonymous_ = ("_u_0_0",)
-    AssumeNotInUse = _BitField(("_u_0_0", "_bits_0_0_0"), 0, 1)
-    SynchronousDestroy = _BitField(("_u_0_0", "_bits_0_0_0"), 1, 1)
-    Reserved = _BitField(("_u_0_0", "_bits_0_0_0"), 2, 29)
-    SystemUseOnly = _BitField(("_u_0_0", "_bits_0_0_0"), 31, 1)
+        _layout_ = "ms"
+        _anonymous_ = ("_u_0_0",)
+        AssumeNotInUse = _BitField("_u_0_0._bits_0_0_0", 0, 1)
+        SynchronousDestroy = _BitField("_u_0_0._bits_0_0_0", 1, 1)
+        Reserved = _BitField("_u_0_0._bits_0_0_0", 2, 29)
+        SystemUseOnly = _BitField("_u_0_0._bits_0_0_0", 31, 1)
 
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        if errors:
-            raise ValidationError(errors)
-
-
-_D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
-    ("_u_0_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
-    ("Value", c_uint32),
-]
+    _D3DKMT_DESTROYALLOCATIONFLAGS_0._fields_ = [
+        ("_u_0_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0_0),
+        ("Value", c_uint32),
+    ]
+    return _D3DKMT_DESTROYALLOCATIONFLAGS_0
 
 
-class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
-    """The D3DKMT_DESTROYALLOCATIONFLAGS struct.
+@_lazy("D3DKMT_DESTROYALLOCATIONFLAGS", "_D3DKMT_DESTROYALLOCATIONFLAGS")
+def _make():
+    class D3DKMT_DESTROYALLOCATIONFLAGS(_Structure):
+        """The D3DKMT_DESTROYALLOCATIONFLAGS struct.
 
-    Attributes:
-        AssumeNotInUse (UINT : 1):
-            Bit 0.
-        SynchronousDestroy (UINT : 1):
-            Bit 1.
-        Reserved (UINT : 29):
-            Bits 2-30.
-        SystemUseOnly (UINT : 1):
-            Bit 31.
-        Value (UINT):
+        Attributes:
+            AssumeNotInUse (UINT : 1):
+                Bit 0.
+            SynchronousDestroy (UINT : 1):
+                Bit 1.
+            Reserved (UINT : 29):
+                Bits 2-30.
+            SystemUseOnly (UINT : 1):
+                Bit 31.
+            Value (UINT):
 
-    Declared in: d3dkmthk.h
-    """
+        Declared in: d3dkmthk.h
+        """
 
-    _layout_ = "ms"
-    _anonymous_ = ("_u_0",)
-    AssumeNotInUse = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 0, 1)
-    SynchronousDestroy = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 1, 1)
-    Reserved = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 2, 29)
-    SystemUseOnly = _BitField(("_u_0", "_u_0_0", "_bits_0_0_0"), 31, 1)
+        _layout_ = "ms"
+        _anonymous_ = ("_u_0",)
+        AssumeNotInUse = _BitField("_u_0._u_0_0._bits_0_0_0", 0, 1)
+        SynchronousDestroy = _BitField("_u_0._u_0_0._bits_0_0_0", 1, 1)
+        Reserved = _BitField("_u_0._u_0_0._bits_0_0_0", 2, 29)
+        SystemUseOnly = _BitField("_u_0._u_0_0._bits_0_0_0", 31, 1)
 
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        # reserved member Reserved in d3dkmthk.h
-        if self.Reserved != 0:
-            errors.append(("D3DKMT_DESTROYALLOCATIONFLAGS", "Reserved", "is reserved and must be zero"))
-        if errors:
-            raise ValidationError(errors)
+        def _broken(self):
+            # reserved member Reserved in d3dkmthk.h
+            if self.Reserved != 0:
+                yield "Reserved", "is reserved and must be zero"
 
-
-_D3DKMT_DESTROYALLOCATIONFLAGS = D3DKMT_DESTROYALLOCATIONFLAGS
-
-
-D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
-    ("_u_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
-]
-_msvc("D3DKMT_DESTROYALLOCATIONFLAGS", x64=(4, 4), x86=(4, 4), places={
-    "AssumeNotInUse": ((0, 1), (0, 1)),
-    "SynchronousDestroy": ((1, 1), (1, 1)),
-    "Reserved": ((2, 29), (2, 29)),
-    "SystemUseOnly": ((31, 1), (31, 1)),
-    "Value": (0, 0),
-})
+    D3DKMT_DESTROYALLOCATIONFLAGS._fields_ = [
+        ("_u_0", _D3DKMT_DESTROYALLOCATIONFLAGS_0),
+    ]
+    return D3DKMT_DESTROYALLOCATIONFLAGS
 
 
-class D3DKMT_DESTROYALLOCATION(_Structure):
-    """The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing
-    allocations.
-
-    Attributes:
-        hDevice (D3DKMT_HANDLE):
-            [in] A D3DKMT_HANDLE data type that represents a kernel-mode
-            handle to the device that the resource, allocations, or both
-            are associated with.
-        hResource (D3DKMT_HANDLE):
-            [in] A D3DKMT_HANDLE data type that represents a kernel-mode
-            handle to the resource that is associated with the allocations
-            when releasing a resource. If a resource handle is specified,
-            all of the allocations that are associated with it are
-            automatically released.
-        phAllocationList (D3DKMT_HANDLE*):
-            [in] An array of D3DKMT_HANDLE data types that represent
-            kernel-mode handles to the allocations. If any allocation in
-            the list is associated with a resource, all of the allocations
-            in the list must also be associated with the same resource. If
-            the OpenGL ICD sets the handle in the hResource member to a
-            non-NULL value, the ICD must set phAllocationList to NULL.
-        AllocationCount (UINT):
-            [in] The number of allocations in the array that
-            phAllocationList specifies. If the OpenGL ICD sets the handle
-            in the hResource member to a non-NULL value, the
-            AllocationCount member is ignored by the OpenGL runtime.
-
-    Reference: https://learn.microsoft.com/windows-hardware/drivers/ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation
-    Declared in: d3dkmthk.h
-    """
-
-    _layout_ = "ms"
-
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
-        # device that the resource, allocations, or both are associated with.
-        if self.hDevice == 0:
-            errors.append(("D3DKMT_DESTROYALLOCATION", "hDevice", "must be a non-zero device handle"))
-        # If the OpenGL ICD sets the handle in the hResource member to a
-        # non-NULL value, the ICD must set phAllocationList to NULL.
-        if self.hResource != 0 and self.phAllocationList:
-            errors.append(("D3DKMT_DESTROYALLOCATION", "phAllocationList", "must be NULL when hResource is non-zero"))
-        # An array of D3DKMT_HANDLE data types that represent kernel-mode
-        # handles to the allocations.
-        if (
-            self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
-        ):
-            errors.append((
-                "D3DKMT_DESTROYALLOCATION",
-                "phAllocationList",
-                "must point to AllocationCount handles when hResource is zero",
-            ))
-        if errors:
-            raise ValidationError(errors)
+_msvc("D3DKMT_DESTROYALLOCATIONFLAGS", """
+    sizeof 4 4
+    alignof 4 4
+    AssumeNotInUse 0:1 0:1
+    SynchronousDestroy 1:1 1:1
+    Reserved 2:29 2:29
+    SystemUseOnly 31:1 31:1
+    Value 0 0
+""")
 
 
-_D3DKMT_DESTROYALLOCATION = D3DKMT_DESTROYALLOCATION
+@_lazy("D3DKMT_DESTROYALLOCATION", "_D3DKMT_DESTROYALLOCATION")
+def _make():
+    class D3DKMT_DESTROYALLOCATION(_Structure):
+        """The D3DKMT_DESTROYALLOCATION structure describes parameters for releasing
+        allocations.
+
+        Attributes:
+            hDevice (D3DKMT_HANDLE):
+                [in] A D3DKMT_HANDLE data type that represents a kernel-mode
+                handle to the device that the resource, allocations, or both
+                are associated with.
+            hResource (D3DKMT_HANDLE):
+                [in] A D3DKMT_HANDLE data type that represents a kernel-mode
+                handle to the resource that is associated with the allocations
+                when releasing a resource. If a resource handle is specified,
+                all of the allocations that are associated with it are
+                automatically released.
+            phAllocationList (D3DKMT_HANDLE*):
+                [in] An array of D3DKMT_HANDLE data types that represent
+                kernel-mode handles to the allocations. If any allocation in
+                the list is associated with a resource, all of the allocations
+                in the list must also be associated with the same resource. If
+                the OpenGL ICD sets the handle in the hResource member to a
+                non-NULL value, the ICD must set phAllocationList to NULL.
+            AllocationCount (UINT):
+                [in] The number of allocations in the array that
+                phAllocationList specifies. If the OpenGL ICD sets the handle
+                in the hResource member to a non-NULL value, the
+                AllocationCount member is ignored by the OpenGL runtime.
+
+        Reference: https://learn.microsoft.com/windows-hardware/drivers/ddi/d3dkmthk/ns-d3dkmthk-_d3dkmt_destroyallocation
+        Declared in: d3dkmthk.h
+        """
+
+        _layout_ = "ms"
+
+        def _broken(self):
+            # A D3DKMT_HANDLE data type that represents a kernel-mode handle to the
+            # device that the resource, allocations, or both are associated with.
+            if self.hDevice == 0:
+                yield "hDevice", "must be a non-zero device handle"
+            # If the OpenGL ICD sets the handle in the hResource member to a
+            # non-NULL value, the ICD must set phAllocationList to NULL.
+            if self.hResource != 0 and self.phAllocationList:
+                yield "phAllocationList", "must be NULL when hResource is non-zero"
+            # An array of D3DKMT_HANDLE data types that represent kernel-mode
+            # handles to the allocations.
+            if (
+                self.hResource == 0 and self.AllocationCount > 0 and (not self.phAllocationList)
+            ):
+                yield "phAllocationList", "must point to AllocationCount handles when hResource is zero"
+
+    D3DKMT_DESTROYALLOCATION._fields_ = [
+        ("hDevice", D3DKMT_HANDLE),
+        ("hResource", D3DKMT_HANDLE),
+        ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+        ("AllocationCount", c_uint32),
+    ]
+    return D3DKMT_DESTROYALLOCATION
 
 
-D3DKMT_DESTROYALLOCATION._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hResource", D3DKMT_HANDLE),
-    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
-    ("AllocationCount", c_uint32),
-]
-_msvc("D3DKMT_DESTROYALLOCATION", x64=(24, 8), x86=(16, 4), places={
-    "hDevice": (0, 0),
-    "hResource": (4, 4),
-    "phAllocationList": (8, 8),
-    "AllocationCount": (16, 12),
-})
+_msvc("D3DKMT_DESTROYALLOCATION", """
+    sizeof 24 16
+    alignof 8 4
+    hDevice 0 0
+    hResource 4 4
+    phAllocationList 8 8
+    AllocationCount 16 12
+""")
 
 
-class D3DKMT_DESTROYALLOCATION2(_Structure):
-    """The D3DKMT_DESTROYALLOCATION2 struct.
+@_lazy("D3DKMT_DESTROYALLOCATION2", "_D3DKMT_DESTROYALLOCATION2")
+def _make():
+    class D3DKMT_DESTROYALLOCATION2(_Structure):
+        """The D3DKMT_DESTROYALLOCATION2 struct.
 
-    Attributes:
-        hDevice (D3DKMT_HANDLE):
-            [in] device that owns the allocations
-        hResource (D3DKMT_HANDLE):
-            [in] resource whose allocations go, or zero
-        phAllocationList (D3DKMT_HANDLE*):
-            [in] allocations to destroy when hResource is zero
-        AllocationCount (UINT):
-            [in] number of handles in phAllocationList
-        Flags (D3DKMT_DESTROYALLOCATIONFLAGS):
-            [in] how to destroy them
+        Attributes:
+            hDevice (D3DKMT_HANDLE):
+                [in] device that owns the allocations
+            hResource (D3DKMT_HANDLE):
+                [in] resource whose allocations go, or zero
+            phAllocationList (D3DKMT_HANDLE*):
+                [in] allocations to destroy when hResource is zero
+            AllocationCount (UINT):
+                [in] number of handles in phAllocationList
+            Flags (D3DKMT_DESTROYALLOCATIONFLAGS):
+                [in] how to destroy them
 
-    Declared in: d3dkmthk.h
-    """
+        Declared in: d3dkmthk.h
+        """
 
-    _layout_ = "ms"
+        _layout_ = "ms"
 
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        # SAL _Field_size_(AllocationCount) in d3dkmthk.h
-        if self.AllocationCount > 0 and (not self.phAllocationList):
-            errors.append((
-                "D3DKMT_DESTROYALLOCATION2",
-                "phAllocationList",
-                "must not be NULL when AllocationCount > 0",
-            ))
-        # reserved member Reserved in d3dkmthk.h
-        if self.Flags.Reserved != 0:
-            errors.append(("D3DKMT_DESTROYALLOCATION2", "Flags.Reserved", "is reserved and must be zero"))
-        if errors:
-            raise ValidationError(errors)
+        def _broken(self):
+            # SAL _Field_size_(AllocationCount) in d3dkmthk.h
+            if self.AllocationCount > 0 and (not self.phAllocationList):
+                yield "phAllocationList", "must not be NULL when AllocationCount > 0"
+            # reserved member Reserved in d3dkmthk.h
+            if self.Flags.Reserved != 0:
+                yield "Flags.Reserved", "is reserved and must be zero"
 
-
-_D3DKMT_DESTROYALLOCATION2 = D3DKMT_DESTROYALLOCATION2
-
-
-D3DKMT_DESTROYALLOCATION2._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hResource", D3DKMT_HANDLE),
-    ("phAllocationList", POINTER(D3DKMT_HANDLE)),
-    ("AllocationCount", c_uint32),
-    ("Flags", D3DKMT_DESTROYALLOCATIONFLAGS),
-]
-_msvc("D3DKMT_DESTROYALLOCATION2", x64=(24, 8), x86=(20, 4), places={
-    "hDevice": (0, 0),
-    "hResource": (4, 4),
-    "phAllocationList": (8, 8),
-    "AllocationCount": (16, 12),
-    "Flags": (20, 16),
-    "Flags.AssumeNotInUse": ((160, 1), (128, 1)),
-    "Flags.SynchronousDestroy": ((161, 1), (129, 1)),
-    "Flags.Reserved": ((162, 29), (130, 29)),
-    "Flags.SystemUseOnly": ((191, 1), (159, 1)),
-    "Flags.Value": (20, 16),
-})
+    D3DKMT_DESTROYALLOCATION2._fields_ = [
+        ("hDevice", D3DKMT_HANDLE),
+        ("hResource", D3DKMT_HANDLE),
+        ("phAllocationList", POINTER(D3DKMT_HANDLE)),
+        ("AllocationCount", c_uint32),
+        ("Flags", D3DKMT_DESTROYALLOCATIONFLAGS),
+    ]
+    return D3DKMT_DESTROYALLOCATION2
 
 
-class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
-    """The D3DKMT_CHECKALLOCATIONRESIDENCY struct.
-
-    Attributes:
-        hDevice (D3DKMT_HANDLE):
-            [in] device that owns the allocation
-        hAllocation (D3DKMT_HANDLE):
-            [in] allocation to look at
-        ResidencyStatus (D3DKMT_ALLOCATIONRESIDENCYSTATUS):
-            [out] where the allocation is now
-        LastUseFence (ULONGLONG):
-            [out] fence of its last use
-
-    Declared in: d3dkmthk.h
-    """
-
-    _layout_ = "ms"
-
-    def validate(self):
-        """Raise ValidationError naming every rule of this record that does not hold."""
-        errors = []
-        if errors:
-            raise ValidationError(errors)
+_msvc("D3DKMT_DESTROYALLOCATION2", """
+    sizeof 24 20
+    alignof 8 4
+    hDevice 0 0
+    hResource 4 4
+    phAllocationList 8 8
+    AllocationCount 16 12
+    Flags 20 16
+    Flags.AssumeNotInUse 160:1 128:1
+    Flags.SynchronousDestroy 161:1 129:1
+    Flags.Reserved 162:29 130:29
+    Flags.SystemUseOnly 191:1 159:1
+    Flags.Value 20 16
+""")
 
 
-_D3DKMT_CHECKALLOCATIONRESIDENCY = D3DKMT_CHECKALLOCATIONRESIDENCY
+@_lazy("D3DKMT_CHECKALLOCATIONRESIDENCY", "_D3DKMT_CHECKALLOCATIONRESIDENCY")
+def _make():
+    class D3DKMT_CHECKALLOCATIONRESIDENCY(_Structure):
+        """The D3DKMT_CHECKALLOCATIONRESIDENCY struct.
+
+        Attributes:
+            hDevice (D3DKMT_HANDLE):
+                [in] device that owns the allocation
+            hAllocation (D3DKMT_HANDLE):
+                [in] allocation to look at
+            ResidencyStatus (D3DKMT_ALLOCATIONRESIDENCYSTATUS):
+                [out] where the allocation is now
+            LastUseFence (ULONGLONG):
+                [out] fence of its last use
+
+        Declared in: d3dkmthk.h
+        """
+
+        _layout_ = "ms"
+
+    D3DKMT_CHECKALLOCATIONRESIDENCY._fields_ = [
+        ("hDevice", D3DKMT_HANDLE),
+        ("hAllocation", D3DKMT_HANDLE),
+        ("ResidencyStatus", c_int32),
+        ("LastUseFence", c_uint64),
+    ]
+    _enum_fields(
+        D3DKMT_CHECKALLOCATIONRESIDENCY,
+        ResidencyStatus=D3DKMT_ALLOCATIONRESIDENCYSTATUS,
+    )
+    return D3DKMT_CHECKALLOCATIONRESIDENCY
 
 
-D3DKMT_CHECKALLOCATIONRESIDENCY._fields_ = [
-    ("hDevice", D3DKMT_HANDLE),
-    ("hAllocation", D3DKMT_HANDLE),
-    ("ResidencyStatus", c_int32),
-    ("LastUseFence", c_uint64),
-]
-_enum_fields(
-    D3DKMT_CHECKALLOCATIONRESIDENCY,
-    ResidencyStatus=D3DKMT_ALLOCATIONRESIDENCYSTATUS,
-)
-_msvc("D3DKMT_CHECKALLOCATIONRESIDENCY", x64=(24, 8), x86=(24, 8), places={
-    "hDevice": (0, 0),
-    "hAllocation": (4, 4),
-    "ResidencyStatus": (8, 8),
-    "LastUseFence": (16, 16),
-})
-PFND3DKMT_DESTROYALLOCATION = _callback(
-    "PFND3DKMT_DESTROYALLOCATION",
-    c_int32, POINTER(D3DKMT_DESTROYALLOCATION),
-    doc="""The type of a pointer to D3DKMTDestroyAllocation (no reference page found).
+_msvc("D3DKMT_CHECKALLOCATIONRESIDENCY", """
+    sizeof 24 24
+    alignof 8 8
+    hDevice 0 0
+    hAllocation 4 4
+    ResidencyStatus 8 8
+    LastUseFence 16 16
+""")
 
-    Args:
-        arg0 (D3DKMT_DESTROYALLOCATION*):
-            [in]
 
-    Returns:
-        NTSTATUS
+@_lazy("PFND3DKMT_DESTROYALLOCATION")
+def _make():
+    return _callback(
+        "PFND3DKMT_DESTROYALLOCATION",
+        c_int32, POINTER(D3DKMT_DESTROYALLOCATION),
+        doc="""The type of a pointer to D3DKMTDestroyAllocation (no reference page found).
 
-    Declared in: d3dkmthk.h
-    """,
-)
+        Args:
+            arg0 (D3DKMT_DESTROYALLOCATION*):
+                [in]
+
+        Returns:
+            NTSTATUS
+
+        Declared in: d3dkmthk.h
+        """,
+    )
+
 
 # Functions exported by gdi32.dll
 
-D3DKMTDestroyAllocation = _Function(
-    "D3DKMTDestroyAllocation",
-    c_int32,
-    [POINTER(D3DKMT_DESTROYALLOCATION)],
-    ("pData",),
-    """The D3DKMTDestroyAllocation function (no reference page found).
 
-    Args:
-        pData (D3DKMT_DESTROYALLOCATION*):
-            [in]
+@_lazy("D3DKMTDestroyAllocation")
+def _make():
+    return _Function(
+        "D3DKMTDestroyAllocation",
+        c_int32,
+        [POINTER(D3DKMT_DESTROYALLOCATION)],
+        ("pData",),
+        """The D3DKMTDestroyAllocation function (no reference page found).
 
-    Returns:
-        NTSTATUS
+        Args:
+            pData (D3DKMT_DESTROYALLOCATION*):
+                [in]
 
-    Declared in: d3dkmthk.h
-    """,
-)
+        Returns:
+            NTSTATUS
 
-D3DKMTDestroyAllocation2 = _Function(
-    "D3DKMTDestroyAllocation2",
-    c_int32,
-    [POINTER(D3DKMT_DESTROYALLOCATION2)],
-    ("pData",),
-    """The D3DKMTDestroyAllocation2 function (no reference page found).
+        Declared in: d3dkmthk.h
+        """,
+    )
 
-    Args:
-        pData (D3DKMT_DESTROYALLOCATION2*):
-            [in]
 
-    Returns:
-        NTSTATUS
+@_lazy("D3DKMTDestroyAllocation2")
+def _make():
+    return _Function(
+        "D3DKMTDestroyAllocation2",
+        c_int32,
+        [POINTER(D3DKMT_DESTROYALLOCATION2)],
+        ("pData",),
+        """The D3DKMTDestroyAllocation2 function (no reference page found).
 
-    Declared in: d3dkmthk.h
-    """,
-)
+        Args:
+            pData (D3DKMT_DESTROYALLOCATION2*):
+                [in]
+
+        Returns:
+            NTSTATUS
+
+        Declared in: d3dkmthk.h
+        """,
+    )
+
 
 # The header's own C_ASSERT(sizeof(X) == N) lines: (type, ABI, size, where)
 _SIZE_CHECKS = (
