@@ -500,11 +500,121 @@ def _direction(tag: str) -> str | None:
 def _to_text(tokens: list[Token], url: str) -> str:
     if not tokens:
         return ""
-    md = _markdown()
-    html = md.renderer.render(tokens, md.options, {})
     reader = _HtmlText(url)
-    reader.feed(html)
+    try:
+        _send_tokens(reader, tokens, _markdown())
+    except _NeedsHtml:
+        md = _markdown()
+        reader = _HtmlText(url)
+        reader.feed(md.renderer.render(tokens, md.options, {}))
     return reader.text()
+
+
+class _NeedsHtml(Exception):
+    """A token the walk below cannot hand over as the renderer would have."""
+
+
+# Token types the HTML renderer has a rule of its own for, and that _send_tokens mirrors.
+_MIRRORED_RULES = frozenset(
+    {"text", "html_block", "html_inline", "softbreak", "hardbreak", "code_inline"}
+    | {"code_block", "fence", "image", "list_item_open"}
+)
+
+
+def _send_tokens(reader: _HtmlText, tokens: Sequence[Token], md: MarkdownIt) -> None:
+    """Give ``reader`` the events it would get from parsing the rendered HTML.
+
+    Rendering each section to HTML only to parse it again was a third of the time
+    spent reading pages. Markdown's own tags and text become handler calls here, in
+    the renderer's order (with the newlines it writes); raw HTML still goes through
+    the parser. Whatever may not give the same events (raw HTML the parser holds
+    back, a token type not mirrored) raises _NeedsHtml, and the section is rendered
+    and parsed as before.
+    """
+    xhtml = md.options["xhtmlOut"]
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind == "inline":
+            if token.children:
+                _send_tokens(reader, token.children, md)
+        elif kind == "text":
+            if token.content:
+                reader.handle_data(token.content)
+        elif kind in ("html_block", "html_inline"):
+            reader.feed(token.content)
+            # Text or a tag cut at the end waits for what follows it in the HTML.
+            if reader.rawdata or reader.cdata_elem:
+                raise _NeedsHtml
+        elif kind == "softbreak":
+            if md.options.breaks:
+                raise _NeedsHtml
+            reader.handle_data("\n")
+        elif kind == "hardbreak":
+            reader.handle_starttag("br", [])
+            if xhtml:
+                reader.handle_endtag("br")
+            reader.handle_data("\n")
+        elif kind == "code_inline":
+            reader.handle_starttag("code", _attrs(token))
+            if token.content:
+                reader.handle_data(token.content)
+            reader.handle_endtag("code")
+        elif kind in ("code_block", "fence"):
+            if md.options.highlight:
+                raise _NeedsHtml
+            # The renderer's class="language-..." on <code> is read by no one.
+            reader.handle_starttag("pre", _attrs(token) if kind == "code_block" else [])
+            reader.handle_starttag("code", [] if kind == "code_block" else _attrs(token))
+            if token.content:
+                reader.handle_data(token.content)
+            reader.handle_endtag("code")
+            reader.handle_endtag("pre")
+            reader.handle_data("\n")
+        elif kind == "image":
+            alt = md.renderer.renderInlineAsText(token.children, md.options, {})
+            attrs = {**token.attrs, "alt": alt}
+            _send_tag(reader, tokens, i, [(k, str(v)) for k, v in attrs.items()], xhtml)
+        elif kind in md.renderer.rules and kind not in _MIRRORED_RULES:
+            raise _NeedsHtml
+        elif kind == "list_item_open" and token.meta and "checked" in token.meta:
+            raise _NeedsHtml  # a task list's checkbox
+        else:
+            _send_tag(reader, tokens, i, _attrs(token), xhtml)
+
+
+def _attrs(token: Token) -> list[tuple[str, str | None]]:
+    return [(key, str(value)) for key, value in token.attrItems()]
+
+
+def _send_tag(
+    reader: _HtmlText,
+    tokens: Sequence[Token],
+    i: int,
+    attrs: list[tuple[str, str | None]],
+    xhtml: bool,
+) -> None:
+    """The events of markdown-it's ``renderToken`` for ``tokens[i]``."""
+    token = tokens[i]
+    if token.hidden:  # a tight list's paragraph
+        return
+    if not token.tag or token.tag != token.tag.lower() or not token.tag.isalnum():
+        raise _NeedsHtml
+    if token.block and token.nesting != -1 and i and tokens[i - 1].hidden:
+        reader.handle_data("\n")
+    if token.nesting == -1:
+        reader.handle_endtag(token.tag)
+    else:
+        reader.handle_starttag(token.tag, attrs)
+        if token.nesting == 0 and xhtml:  # "<hr />": the parser calls both
+            reader.handle_endtag(token.tag)
+    if token.block:
+        following = tokens[i + 1] if token.nesting == 1 and i + 1 < len(tokens) else None
+        if not following or not (
+            following.type == "inline"
+            or following.hidden
+            or (following.nesting == -1 and following.tag == token.tag)
+        ):
+            reader.handle_data("\n")
 
 
 def _collapse(text: str) -> str:
