@@ -1,10 +1,11 @@
 """Read Microsoft's reference pages (windows-driver-docs-ddi markdown) into plain text.
 
 A page is YAML front matter plus markdown in which raw HTML is common (``<b>``,
-``<a href>``, ``<ul>``, ``<div class="alert">``). markdown-it turns the markdown
-into HTML, so both kinds of markup reach one place: a stdlib ``html.parser``
-walk that prints plain, reStructuredText-friendly text. Sections and members are
-found from markdown-it's block tokens, never by scanning lines ourselves.
+``<a href>``, ``<ul>``, ``<div class="alert">``). Both kinds of markup reach one
+place: a stdlib ``html.parser`` handler that prints plain, reStructuredText-friendly
+text. markdown-it's tokens give it the events their HTML would, and raw HTML is
+parsed. Sections and members are found from markdown-it's block tokens, never by
+scanning lines ourselves.
 
 Example::
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
@@ -33,6 +34,7 @@ from .sal import SAL_NAME
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
     from markdown_it.rules_core import StateCore
     from markdown_it.token import Token
 
@@ -532,6 +534,7 @@ def _send_tokens(reader: _HtmlText, tokens: Sequence[Token], md: MarkdownIt) -> 
     and parsed as before.
     """
     xhtml = md.options["xhtmlOut"]
+    renderer = cast("RendererHTML", md.renderer)  # the preset's, built in _markdown
     for i, token in enumerate(tokens):
         kind = token.type
         if kind == "inline":
@@ -571,10 +574,10 @@ def _send_tokens(reader: _HtmlText, tokens: Sequence[Token], md: MarkdownIt) -> 
             reader.handle_endtag("pre")
             reader.handle_data("\n")
         elif kind == "image":
-            alt = md.renderer.renderInlineAsText(token.children, md.options, {})
+            alt = renderer.renderInlineAsText(token.children, md.options, {})
             attrs = {**token.attrs, "alt": alt}
             _send_tag(reader, tokens, i, [(k, str(v)) for k, v in attrs.items()], xhtml)
-        elif kind in md.renderer.rules and kind not in _MIRRORED_RULES:
+        elif kind in renderer.rules and kind not in _MIRRORED_RULES:
             raise _NeedsHtml
         elif kind == "list_item_open" and token.meta and "checked" in token.meta:
             raise _NeedsHtml  # a task list's checkbox
