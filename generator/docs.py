@@ -1,10 +1,11 @@
 """Read Microsoft's reference pages (windows-driver-docs-ddi markdown) into plain text.
 
 A page is YAML front matter plus markdown in which raw HTML is common (``<b>``,
-``<a href>``, ``<ul>``, ``<div class="alert">``). markdown-it turns the markdown
-into HTML, so both kinds of markup reach one place: a stdlib ``html.parser``
-walk that prints plain, reStructuredText-friendly text. Sections and members are
-found from markdown-it's block tokens, never by scanning lines ourselves.
+``<a href>``, ``<ul>``, ``<div class="alert">``). Both kinds of markup reach one
+place: a stdlib ``html.parser`` handler that prints plain, reStructuredText-friendly
+text. markdown-it's tokens give it the events their HTML would, and raw HTML is
+parsed. Sections and members are found from markdown-it's block tokens, never by
+scanning lines ourselves.
 
 Example::
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
@@ -33,6 +34,7 @@ from .sal import SAL_NAME
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
     from markdown_it.rules_core import StateCore
     from markdown_it.token import Token
 
@@ -500,11 +502,122 @@ def _direction(tag: str) -> str | None:
 def _to_text(tokens: list[Token], url: str) -> str:
     if not tokens:
         return ""
-    md = _markdown()
-    html = md.renderer.render(tokens, md.options, {})
     reader = _HtmlText(url)
-    reader.feed(html)
+    try:
+        _send_tokens(reader, tokens, _markdown())
+    except _NeedsHtml:
+        md = _markdown()
+        reader = _HtmlText(url)
+        reader.feed(md.renderer.render(tokens, md.options, {}))
     return reader.text()
+
+
+class _NeedsHtml(Exception):
+    """A token the walk below cannot hand over as the renderer would have."""
+
+
+# Token types the HTML renderer has a rule of its own for, and that _send_tokens mirrors.
+_MIRRORED_RULES = frozenset(
+    {"text", "html_block", "html_inline", "softbreak", "hardbreak", "code_inline"}
+    | {"code_block", "fence", "image", "list_item_open"}
+)
+
+
+def _send_tokens(reader: _HtmlText, tokens: Sequence[Token], md: MarkdownIt) -> None:
+    """Give ``reader`` the events it would get from parsing the rendered HTML.
+
+    Rendering each section to HTML only to parse it again was a third of the time
+    spent reading pages. Markdown's own tags and text become handler calls here, in
+    the renderer's order (with the newlines it writes); raw HTML still goes through
+    the parser. Whatever may not give the same events (raw HTML the parser holds
+    back, a token type not mirrored) raises _NeedsHtml, and the section is rendered
+    and parsed as before.
+    """
+    xhtml = md.options["xhtmlOut"]
+    renderer = cast("RendererHTML", md.renderer)  # the preset's, built in _markdown
+    for i, token in enumerate(tokens):
+        kind = token.type
+        if kind == "inline":
+            if token.children:
+                _send_tokens(reader, token.children, md)
+        elif kind == "text":
+            if token.content:
+                reader.handle_data(token.content)
+        elif kind in ("html_block", "html_inline"):
+            reader.feed(token.content)
+            # Text or a tag cut at the end waits for what follows it in the HTML.
+            if reader.rawdata or reader.cdata_elem:
+                raise _NeedsHtml
+        elif kind == "softbreak":
+            if md.options.breaks:
+                raise _NeedsHtml
+            reader.handle_data("\n")
+        elif kind == "hardbreak":
+            reader.handle_starttag("br", [])
+            if xhtml:
+                reader.handle_endtag("br")
+            reader.handle_data("\n")
+        elif kind == "code_inline":
+            reader.handle_starttag("code", _attrs(token))
+            if token.content:
+                reader.handle_data(token.content)
+            reader.handle_endtag("code")
+        elif kind in ("code_block", "fence"):
+            if md.options.highlight:
+                raise _NeedsHtml
+            # The renderer's class="language-..." on <code> is read by no one.
+            reader.handle_starttag("pre", _attrs(token) if kind == "code_block" else [])
+            reader.handle_starttag("code", [] if kind == "code_block" else _attrs(token))
+            if token.content:
+                reader.handle_data(token.content)
+            reader.handle_endtag("code")
+            reader.handle_endtag("pre")
+            reader.handle_data("\n")
+        elif kind == "image":
+            alt = renderer.renderInlineAsText(token.children, md.options, {})
+            attrs = {**token.attrs, "alt": alt}
+            _send_tag(reader, tokens, i, [(k, str(v)) for k, v in attrs.items()], xhtml)
+        elif kind in renderer.rules and kind not in _MIRRORED_RULES:
+            raise _NeedsHtml
+        elif kind == "list_item_open" and token.meta and "checked" in token.meta:
+            raise _NeedsHtml  # a task list's checkbox
+        else:
+            _send_tag(reader, tokens, i, _attrs(token), xhtml)
+
+
+def _attrs(token: Token) -> list[tuple[str, str | None]]:
+    return [(key, str(value)) for key, value in token.attrItems()]
+
+
+def _send_tag(
+    reader: _HtmlText,
+    tokens: Sequence[Token],
+    i: int,
+    attrs: list[tuple[str, str | None]],
+    xhtml: bool,
+) -> None:
+    """The events of markdown-it's ``renderToken`` for ``tokens[i]``."""
+    token = tokens[i]
+    if token.hidden:  # a tight list's paragraph
+        return
+    if not token.tag or token.tag != token.tag.lower() or not token.tag.isalnum():
+        raise _NeedsHtml
+    if token.block and token.nesting != -1 and i and tokens[i - 1].hidden:
+        reader.handle_data("\n")
+    if token.nesting == -1:
+        reader.handle_endtag(token.tag)
+    else:
+        reader.handle_starttag(token.tag, attrs)
+        if token.nesting == 0 and xhtml:  # "<hr />": the parser calls both
+            reader.handle_endtag(token.tag)
+    if token.block:
+        following = tokens[i + 1] if token.nesting == 1 and i + 1 < len(tokens) else None
+        if not following or not (
+            following.type == "inline"
+            or following.hidden
+            or (following.nesting == -1 and following.tag == token.tag)
+        ):
+            reader.handle_data("\n")
 
 
 def _collapse(text: str) -> str:

@@ -13,9 +13,11 @@ import textwrap
 import time
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
 
+import generator.docs as docs
 from generator.docs import (
     DocIndex,
     DocPage,
@@ -600,3 +602,87 @@ def test_corpus_links_are_absolute(corpus_index: tuple[DocIndex, Diagnostics, fl
     doorbell = index.find("D3DKMTConnectDoorbell")
     assert doorbell is not None
     assert f"({DDI}/d3dkmthk/ns-d3dkmthk-d3dkmt_connect_doorbell)" in doorbell.members[0].text
+
+
+# -- text from tokens, as from the rendered HTML ------------------------------------
+
+# Each is read twice: from markdown-it's tokens, and (the oracle) from markdown-it's
+# HTML parsed by html.parser, as before. Several are shapes the corpus never has.
+_SHAPES = [
+    "One  \nTwo\\\nThree\nFour",  # hard breaks and a soft one
+    "A\n\n---\n\nB\n\n- x\n\n  ***\n- y",  # rules, one inside a list item
+    'Before ![alt *text* `c`](x.png "T") after [![logo](a.png)](b.md).',
+    "- a\n  > quoted\n- c\n-\n- d",  # tight list: hidden paragraphs
+    "- a\n\n- b\n\n  more\n\n  1. x\n  2. y",
+    "Code:\n\n    int x;\n    y < z && w;\n\nafter",
+    "```c\nint a = &b; // <ok>\n```\n\n```\n```\n\n`a<b>` and ``x ` y``",
+    '<b>bold</b> and *em* <a href="x.md">link *em*</a> <i>it</i>_x_',
+    '<div class="alert">\n\n**Note** text with [a link](https://e.com "t").\n\n</div>',
+    '&copy; &#35; &amp;amp; AT&T &lt;b&gt; &bogus; "q" &amp',
+    "| a | b |\n|:-|-:|\n| 1 <br> 2 | *x* |\n| | |",
+    "#### Example\n\ntext <https://x.y/z> and <mail@x.y>",
+    '[x](..\\d3dkmthk\\ns-a.md "T") [y](#frag) [](nothing.md)',
+    "> [!NOTE]\n> a\n>\n> - b\n\n<pre>\nraw &lt;pre&gt;\n</pre>",
+    "<ul>\n<li>html item with *md*</li>\n\n- md item\n</ul>",
+]
+# Raw HTML that the parser must read together with what follows it.
+_NEEDS_HTML = [
+    '<div>\n<a href="x"\n\ntitle> after',  # a tag that a blank line cuts
+    "<div><script>\n\n*not markdown* </script> tail",  # script text runs on
+    "<div>\n<!-- a comment\n\nthat goes on --> then",
+]
+
+
+def _read_both(markdown: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, bool]:
+    """(text from tokens, text from HTML, whether the token walk gave up)."""
+    walk = docs._send_tokens
+    gave_up = []
+
+    def watched(*args: Any) -> None:
+        try:
+            walk(*args)
+        except docs._NeedsHtml:
+            gave_up.append(True)
+            raise
+
+    with monkeypatch.context() as patch:
+        patch.setattr(docs, "_send_tokens", watched)
+        from_tokens = only_text(markdown)
+    with monkeypatch.context() as patch:
+        patch.setattr(docs, "_send_tokens", _html_only)
+        from_html = only_text(markdown)
+    return from_tokens, from_html, bool(gave_up)
+
+
+def _html_only(*args: Any) -> None:
+    raise docs._NeedsHtml
+
+
+@pytest.mark.parametrize("markdown", _SHAPES)
+def test_text_from_tokens_is_the_text_from_html(
+    markdown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_tokens, from_html, gave_up = _read_both(markdown, monkeypatch)
+    assert not gave_up
+    assert from_tokens == from_html
+    assert from_tokens
+
+
+@pytest.mark.parametrize("markdown", _NEEDS_HTML)
+def test_raw_html_cut_by_markdown_is_read_from_html(
+    markdown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_tokens, from_html, gave_up = _read_both(markdown, monkeypatch)
+    assert gave_up
+    assert from_tokens == from_html
+
+
+def test_corpus_text_from_tokens_is_the_text_from_html(
+    corpus: Path,
+    corpus_index: tuple[DocIndex, Diagnostics, float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docs, "_send_tokens", _html_only)
+    from_html = load_docs([corpus / "docs/d3dkmthk", corpus / "docs/d3dukmdt"], Diagnostics())
+    assert corpus_index[0] == from_html
+    assert corpus_index[0].pages == from_html.pages
