@@ -222,7 +222,6 @@ def _build(options: Options, pages: PageReader, digests: Digests) -> Result:
     analysis = analyze(options, digests)
     with _long_lived():
         docs = pages.index(analysis.diagnostics)
-        gc.freeze()  # the pages too
         return _back_half(options, analysis, docs, pages.digests, digests)
 
 
