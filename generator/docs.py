@@ -260,8 +260,18 @@ def read_page_text(text: str, file: str) -> DocPage:
     )
 
 
-# Text textwrap leaves as it is when it fits: printable ASCII words, single spaces.
-_ONE_LINE = re.compile(r"[!-~]+(?: [!-~]+)*")
+# Words and single spaces: for such text textwrap's greedy fill is, line by line,
+# the longest run of words that fits (a word too long for any line alone on its
+# own), which one regex finds without textwrap's chunking.
+def _spaced_words(text: str) -> bool:
+    # Printable: no whitespace but the space (tabs, NBSPs, line breaks are not).
+    return text.isprintable() and text[:1] not in ("", " ") and text[-1] != " " and "  " not in text
+
+
+@functools.cache
+def _fitting_lines(width: int) -> re.Pattern[str]:
+    """The lines of spaced words at ``width``: the most words that fit, else one word."""
+    return re.compile(rf"(.{{1,{width}}}|\S+)(?: |\Z)")
 
 
 @functools.lru_cache(maxsize=16384)  # pages repeat their texts (one member, many records)
@@ -283,8 +293,11 @@ def _wrap_paragraph(paragraph: str, width: int, indent: str) -> str:
     prose: list[str] = []  # plain lines waiting to be re-flowed together
 
     def fill(words: str, first: str, rest: str) -> None:
-        if len(first) + len(words) <= width and _ONE_LINE.fullmatch(words):
-            lines.append(first + words)  # what textwrap gives a line that fits
+        room = width - len(first)  # (first and rest are always as long)
+        if room > 0 and _spaced_words(words):
+            found = _fitting_lines(room).findall(words)
+            lines.append(first + found[0])
+            lines.extend(rest + line for line in found[1:])
             return
         wrapped = textwrap.wrap(
             words,

@@ -452,13 +452,15 @@ def test_wrap_text_keeps_urls_and_names_whole() -> None:
 
 
 def test_wrap_text_wraps_one_paragraph_as_textwrap_does() -> None:
-    """Lines that fit skip textwrap: random prose must come out as textwrap gives it
-    (unicode spaces and control characters included, which it strips or keeps)."""
+    """Words and single spaces skip textwrap: random prose must come out as textwrap
+    gives it (unicode spaces and control characters included, which it strips or
+    keeps; words longer than a line; lines of many words)."""
     rng = random.Random(7)
-    pieces = ["a", "bb", "word", "x" * 18, " ", "  ", "\xa0", "\x1c", "\x0b", "\t", "é", "(url)"]
+    pieces = ["a", "bb", "word", "x" * 18, " ", " ", "  ", "\xa0", "\x1c", "\x0b", "\t", "é",
+              "(url)", "\u3000", "\xad"]  # fmt: skip
     for _ in range(5000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))).strip(" ")
-        width, indent = rng.randint(6, 40), rng.choice(["", "  ", "# "])
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))).strip(" ")
+        width, indent = rng.randint(1, 40), rng.choice(["", "  ", "# ", " " * 8])
         if not text or text.startswith(("-", "|")):
             continue  # a list item or a table row: not one paragraph of prose
         expected = textwrap.wrap(
