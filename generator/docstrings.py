@@ -118,10 +118,12 @@ class Docstrings:
         if counted and page:
             self.coverage.count("paged_records", "page" if page.description else "none")
             self.coverage.used_pages.add(page.file)
-            layout_paths = {p for p, *_ in self.layouts[self.module.abis[0]].paths(key)} | paths
-            for doc_member in page.members:
-                if doc_member.name not in layout_paths:
-                    self.coverage.mismatch(page.file, name, doc_member.name)
+            unlisted = [m.name for m in page.members if m.name not in paths]
+            if unlisted:  # (the layout's paths only for those: most pages list no others)
+                layout_paths = {p for p, *_ in self.layouts[self.module.abis[0]].paths(key)}
+                for member_name in unlisted:
+                    if member_name not in layout_paths:
+                        self.coverage.mismatch(page.file, name, member_name)
         if entries:
             parts.append("Attributes:\n" + "\n".join(entries))
         tail = []
