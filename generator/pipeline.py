@@ -277,8 +277,9 @@ def _back_half(
     )
     elements = element_checks(module, docs, rules)
     forget_walks()  # the member walks those shared: render needs them no more
+    banner = _banner(module, options, provenance)
     text, stub, report = render_module(
-        module, engines, docs, rules, stubs, _banner(module, options, provenance), elements
+        module, engines, docs, rules, stubs, banner, elements, cache_dir=options.cache_dir
     )
     report["rules"] = rules_report(rules, stubs, skipped)
     return Result(

@@ -39,9 +39,34 @@ def test_warm_run_gives_the_same_bytes_and_no_cache_writes_none(tmp_path: Path) 
     assert _generate(header, tmp_path / "cold", cache, "--no-cache") == 0
     assert not cache.exists()
     assert _generate(header, tmp_path / "first", cache) == 0
-    assert {p.name for p in cache.iterdir()} == {"analysis", "pages", "outputs"}
+    assert {p.name for p in cache.iterdir()} == {"analysis", "pages", "outputs", "templates"}
     assert _generate(header, tmp_path / "warm", cache) == 0
     assert _files(tmp_path / "cold") == _files(tmp_path / "first") == _files(tmp_path / "warm")
+
+
+def test_templates_compiled_by_an_earlier_run_give_the_same_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run on a changed header takes the templates an earlier process compiled
+    from the cache, and prints what a run that compiles them prints."""
+    import jinja2
+
+    from generator import render
+
+    header = _copy_sample(tmp_path)
+    cache = tmp_path / "cache"
+    assert _generate(header, tmp_path / "first", cache) == 0
+    header.write_text(header.read_text() + "\n#define CACHE_PROBE 12345\n")
+    assert _generate(header, tmp_path / "fresh", cache, "--no-cache") == 0
+    render._environment.cache_clear()  # as in a new process
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a template was compiled again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jinja2.Environment, "compile", compile_again)
+        assert _generate(header, tmp_path / "second", cache) == 0
+    assert _files(tmp_path / "second") == _files(tmp_path / "fresh")
 
 
 def test_a_changed_input_is_never_answered_from_the_cache(tmp_path: Path) -> None:
