@@ -601,9 +601,11 @@ _REQUIREMENT = re.compile(
     r"|\bshould be (?:set to )?(?:zero|0|NULL)\b",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z\[(\"'])")
+# Where a sentence ends: the spaces after ".", "!" or "?" (not "e.g." nor "i.e.")
+# where the next one starts (a capital, a bracket, a quote). Matched from the stop
+# itself: a pattern that starts with a lookbehind is tried at every character.
+_SENTENCE_END = re.compile(r"[.!?](?<!\be\.g\.)(?<!\bi\.e\.)(\s+)(?=[A-Z\[(\"'])")
 _LINK = re.compile(r"\s*\((?:https?://|/)[^()\s]*\)")
-_SPACES = re.compile(r"\s+")
 
 
 @functools.lru_cache(maxsize=8192)  # a page's texts are read by several rules and the stubs
@@ -611,15 +613,22 @@ def _sentences(text: str) -> tuple[str, ...]:
     """Plain one-line sentences of a page text (paragraphs and list items split)."""
     found: list[str] = []
     for block in re.split(r"\n\s*\n|\n(?=\s*- )", text):
-        block = _SPACES.sub(" ", _LINK.sub("", block)).strip().removeprefix("- ")
+        block = _plain(block).removeprefix("- ")
         if block.startswith("|") or block.startswith("    "):
             continue  # a table row or code: not prose
-        found.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
-    return tuple(found)
+        start = 0
+        for end in _SENTENCE_END.finditer(block):
+            found.append(block[start : end.start(1)].strip())
+            start = end.end(1)
+        found.append(block[start:].strip())
+    return tuple(s for s in found if s)
 
 
 def _plain(text: str) -> str:
-    return _SPACES.sub(" ", _LINK.sub("", text)).strip()
+    """Text without its links' addresses, on one line, single-spaced."""
+    if "(" in text:  # (the search for a link is slow: most texts have none)
+        text = _LINK.sub("", text)
+    return " ".join(text.split())  # (str.split and the regex's \s: the same spaces)
 
 
 def requirement_stubs(
