@@ -8,6 +8,7 @@ rule's citation (and each requirement no rule encodes yet) as comment lines.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Sequence
 
 from .docs import wrap_text
@@ -59,6 +60,7 @@ def todo_comments(sentences: Sequence[str]) -> tuple[str, ...]:
     return tuple(_comment_lines("Not yet checked: " + s) for s in sentences)
 
 
+@functools.lru_cache(maxsize=4096)  # records share rules (Reserved == 0, Header.Type)
 def broken_when(condition: str) -> str:
     """The test that a rule is broken: ``condition`` negated, as a person would write it.
 

@@ -28,6 +28,7 @@ Rules derived from the header and the pages are in ``derive.py``.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -82,14 +83,19 @@ class Rule:
 
     def paths(self) -> tuple[str, ...]:
         """Every member path the condition reads, in order of appearance."""
-        found: list[str] = []
-        for node in ast.walk(ast.parse(self.condition, mode="eval")):
-            if isinstance(node, ast.Attribute):
-                path = _self_path(node)
-                if path and path not in found:
-                    found.append(path)
-        # A path's prefixes are attributes too (self.Flags of self.Flags.Primary).
-        return tuple(p for p in found if not any(q.startswith(p + ".") for q in found))
+        return _condition_paths(self.condition)
+
+
+@functools.lru_cache(maxsize=4096)  # records share conditions (self.Reserved == 0, ...)
+def _condition_paths(condition: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for node in ast.walk(ast.parse(condition, mode="eval")):
+        if isinstance(node, ast.Attribute):
+            path = _self_path(node)
+            if path and path not in found:
+                found.append(path)
+    # A path's prefixes are attributes too (self.Flags of self.Flags.Primary).
+    return tuple(p for p in found if not any(q.startswith(p + ".") for q in found))
 
 
 # -- hand-written rules -----------------------------------------------------------------
