@@ -28,7 +28,9 @@ def record_text(module_text: str, name: str) -> str:
     builder = re.search(
         rf'^@_lazy\("{name}"[,)].*?^def _make\(\):\n.*?(?=^\S)', module_text, flags=re.M | re.S
     )
-    table = re.search(rf'^_fields\("{name}", """\n.*?^"""[^\n]*\)\n', module_text, flags=re.M | re.S)
+    table = re.search(
+        rf'^_fields\("{name}", """\n.*?^"""[^\n]*\)\n', module_text, flags=re.M | re.S
+    )
     assert builder and table, f"{name} not found"
     return builder.group(0) + table.group(0)
 
