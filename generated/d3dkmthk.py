@@ -494,9 +494,9 @@ _BUILT = set()  # indexes of the builders run
 _LOCK = _thread.RLock()
 
 
-def _lazy(*names, members=()):
+def _lazy(*names, members=""):
     """Register a builder of ``names`` (each bound to what it returns) and of the
-    ``members`` of the enum it makes."""
+    ``members`` of the enum it makes (their names, one per line)."""
 
     def register(build):
         _BUILDERS.append((build, names, members))
@@ -516,7 +516,7 @@ def _fields(name, fields, bits="", enums="", align=None):
     compiles a string in a fraction of the time its tuples take, and compiling is
     most of an import without .pyc (a fifth less for libdxg's module).
     """
-    _BUILDERS.append((_Completion(name, fields, bits, enums, align), (), ()))
+    _BUILDERS.append((_Completion(name, fields, bits, enums, align), (), ""))
 
 
 class _Completion:
@@ -575,7 +575,7 @@ def _made_by():
             for index, (build, names, members) in enumerate(_BUILDERS):
                 if isinstance(build, _Completion):  # every name of the class it completes
                     names = _BUILDERS[_MADE_BY[build.name][0]][1]
-                for name in (*names, *members):
+                for name in (*names, *members.split()):
                     _MADE_BY.setdefault(name, []).append(index)
     return _MADE_BY
 
@@ -617,7 +617,7 @@ def _build(names):
                 _name_as_global(made)
             for name in its_names:
                 module[name] = made
-            for name in its_members:
+            for name in its_members.split():
                 module[name] = made[name]
 
 
@@ -656,11 +656,11 @@ STATUS_GRAPHICS_ALLOCATION_BUSY = -1071775486
 # Enumerations
 
 
-@_lazy("D3DKMT_ALLOCATIONRESIDENCYSTATUS", members=(
-    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY",
-    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY",
-    "D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT",
-))
+@_lazy("D3DKMT_ALLOCATIONRESIDENCYSTATUS", members="""
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT
+""")
 def _make():
     class D3DKMT_ALLOCATIONRESIDENCYSTATUS(enum.IntEnum):
         """The D3DKMT_ALLOCATIONRESIDENCYSTATUS enumeration.
