@@ -537,10 +537,12 @@ class _Completion:
         words.update(row[1] for row in _rows(self.enums))
         return words
 
-    def __call__(self):
+    def __call__(self, cls=None):
         module = globals()
-        cls = module[self.name]
-        cls._fields_ = [(name, _ctype(text)) for name, text in _rows(self.fields, 1)]
+        if cls is None:
+            cls = module[self.name]
+        own = {self.name: cls}  # (its name is not bound yet when _build completes it at once)
+        cls._fields_ = [(name, _ctype(text, own)) for name, text in _rows(self.fields, 1)]
         for name, path, shift, width, *flags in _rows(self.bits):
             enum_names = [flag[5:] for flag in flags if flag.startswith("enum=")]
             enum_type = module[enum_names[0]] if enum_names else None
@@ -560,11 +562,12 @@ def _rows(table, cells=-1):
     return [row.split(None, cells) for row in table.split("\n") if row and not row.isspace()]
 
 
-def _ctype(text):
-    found = _CTYPES.get(text)
+def _ctype(text, own):
+    """The type a _fields row spells; ``own``: the record's own name and class."""
+    found = _CTYPES.get(text) or own.get(text) or globals().get(text)
     if found is None:
         # Most are a name; the others (POINTER(X), X * 4) are Python, read once.
-        found = _CTYPES[text] = globals().get(text) or eval(text, globals())
+        found = _CTYPES[text] = eval(text, globals(), own)
     return found
 
 
@@ -608,11 +611,19 @@ def _build(names):
                     waiting += made_by.get(name, ())
         module = globals()
         for index in sorted(todo):
+            if index in _BUILT:
+                continue  # a completion, run with its class
             build, its_names, its_members = _BUILDERS[index]
             made = build()
             _BUILT.add(index)
             if made is None:
                 continue
+            following = _BUILDERS[index + 1][0] if index + 1 < len(_BUILDERS) else None
+            if isinstance(following, _Completion) and following.name == its_names[0]:
+                # Complete the class before binding its name: another thread that
+                # finds the name then never sees a class without its _fields_.
+                following(made)
+                _BUILT.add(index + 1)
             if isinstance(made, type) and made.__qualname__ != made.__name__:
                 _name_as_global(made)
             for name in its_names:
