@@ -24,12 +24,15 @@ def sample_text(sample_result) -> str:  # noqa: ANN001
 
 
 def record_text(module_text: str, name: str) -> str:
-    """The builder of ``name``: its class statement and its ``_fields_`` assignment."""
+    """The builder of ``name`` (its class statement) and the ``_fields`` table after it."""
     builder = re.search(
         rf'^@_lazy\("{name}"[,)].*?^def _make\(\):\n.*?(?=^\S)', module_text, flags=re.M | re.S
     )
-    assert builder and f"    {name}._fields_ = [" in builder.group(0), f"{name} not found"
-    return builder.group(0).rstrip("\n") + "\n"
+    table = re.search(
+        rf'^_fields\("{name}", """\n.*?^"""[^\n]*\)\n', module_text, flags=re.M | re.S
+    )
+    assert builder and table, f"{name} not found"
+    return builder.group(0) + table.group(0)
 
 
 def test_destroyallocation_class_matches_golden(sample_text: str) -> None:

@@ -134,3 +134,26 @@ def test_records_that_point_to_themselves_and_to_later_records(tmp_path: Path) -
     a.pLater = ctypes.pointer(b)
     assert a.pLater.contents.Value == 3
     assert k.check_layout() == []
+
+
+def test_a_record_is_complete_before_its_name_is_bound(
+    libdxg_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another thread reads a bound name without the lock: what it finds must be
+    # complete. Every record completed where it is declared is bound only after
+    # its _fields table ran (libdxg has no record declared ahead of its members).
+    k = _fresh(libdxg_path, "lazy_bound")
+    completion = k._Completion
+    bound_while_completing: list[str] = []
+    run = completion.__call__
+
+    def watched(self, cls=None):  # noqa: ANN001, ANN202
+        if self.name in vars(k):
+            bound_while_completing.append(self.name)
+        return run(self, cls)
+
+    monkeypatch.setattr(completion, "__call__", watched)
+    create = k.D3DKMT_CREATEALLOCATION
+    assert ctypes.sizeof(create) > 0 and len(_made(k)) > 10
+    assert k.check_layout() == []
+    assert bound_while_completing == []

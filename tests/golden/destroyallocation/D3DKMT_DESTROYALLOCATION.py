@@ -50,10 +50,12 @@ def _make():
             ):
                 yield "phAllocationList", "must point to AllocationCount handles when hResource is zero"
 
-    D3DKMT_DESTROYALLOCATION._fields_ = [
-        ("hDevice", D3DKMT_HANDLE),
-        ("hResource", D3DKMT_HANDLE),
-        ("phAllocationList", POINTER(D3DKMT_HANDLE)),
-        ("AllocationCount", c_uint32),
-    ]
     return D3DKMT_DESTROYALLOCATION
+
+
+_fields("D3DKMT_DESTROYALLOCATION", """
+    hDevice D3DKMT_HANDLE
+    hResource D3DKMT_HANDLE
+    phAllocationList POINTER(D3DKMT_HANDLE)
+    AllocationCount c_uint32
+""")
