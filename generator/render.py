@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -466,7 +467,10 @@ def _used_prelude_records(module: ir.Module) -> set[str]:
 def _environment(cache_dir: Path | None = None) -> jinja2.Environment:
     """The templates' environment, one per process (and cache folder): the
     templates are the generator's own files, compiled once per process, and once
-    for all runs where the run cache keeps them."""
+    for all runs where their compiled form can be kept (see _CompiledTemplates)."""
+    caches = [Cache(templates_dir() / "__pycache__")]
+    if cache_dir:
+        caches.append(Cache(cache_dir))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -475,30 +479,37 @@ def _environment(cache_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
         auto_reload=False,  # (else each include looks at the template's file again)
-        bytecode_cache=_CompiledTemplates(Cache(cache_dir)) if cache_dir else None,
+        bytecode_cache=_CompiledTemplates(caches),
     )
     env.filters.update(FILTERS)
     return env
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates in the run cache, keyed by the generator's fingerprint
-    (which covers the templates, jinja2's version and Python's) and the source.
+    """Compiled templates beside the templates, as Python keeps a module's .pyc
+    beside it (not where bytecode may not be written, PYTHONDONTWRITEBYTECODE),
+    and in the run cache: keyed by the generator's fingerprint (which covers the
+    templates, jinja2's version and Python's) and the source.
 
-    Compiling them is a tenth of the back half: a run on a new header with the
-    cache in use skips it.
+    Compiling them is a tenth of the back half (50 ms): only the first run after
+    the templates change pays it. A folder that cannot be written is no error.
     """
 
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
+    def __init__(self, caches: Sequence[Cache]) -> None:
+        self.caches = caches
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.cache.get("templates", _template_key(bucket))
-        if isinstance(code, bytes):
-            bucket.bytecode_from_string(code)  # (jinja2 checks its magic and checksum)
+        for cache in self.caches:
+            code = cache.get("templates", _template_key(bucket))
+            if isinstance(code, bytes):
+                bucket.bytecode_from_string(code)  # (jinja2 checks its magic and checksum)
+                return
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.cache.put("templates", _template_key(bucket), bucket.bytecode_to_string())
+        code = bucket.bytecode_to_string()
+        for index, cache in enumerate(self.caches):
+            if index or not sys.dont_write_bytecode:
+                cache.put("templates", _template_key(bucket), code)
 
 
 def _template_key(bucket: jinja2.bccache.Bucket) -> str:

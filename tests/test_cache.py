@@ -39,7 +39,8 @@ def test_warm_run_gives_the_same_bytes_and_no_cache_writes_none(tmp_path: Path) 
     assert _generate(header, tmp_path / "cold", cache, "--no-cache") == 0
     assert not cache.exists()
     assert _generate(header, tmp_path / "first", cache) == 0
-    assert {p.name for p in cache.iterdir()} == {"analysis", "pages", "outputs", "templates"}
+    kinds = {p.name for p in cache.iterdir()} - {"templates"}  # (unless kept beside them)
+    assert kinds == {"analysis", "pages", "outputs"}
     assert _generate(header, tmp_path / "warm", cache) == 0
     assert _files(tmp_path / "cold") == _files(tmp_path / "first") == _files(tmp_path / "warm")
 
@@ -67,6 +68,40 @@ def test_templates_compiled_by_an_earlier_run_give_the_same_text(
         patch.setattr(jinja2.Environment, "compile", compile_again)
         assert _generate(header, tmp_path / "second", cache) == 0
     assert _files(tmp_path / "second") == _files(tmp_path / "fresh")
+
+
+def test_templates_compiled_beside_them_serve_runs_without_a_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Python keeps .pyc beside a module: the compiled templates are kept beside
+    the templates, used by later runs (--no-cache too), and not written where
+    bytecode may not be."""
+    import jinja2
+
+    from generator import render
+
+    templates = tmp_path / "templates"
+    shutil.copytree(render.templates_dir(), templates, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(render, "templates_dir", lambda: templates)
+    header = _copy_sample(tmp_path)
+    render._environment.cache_clear()
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert _generate(header, tmp_path / "unkept", tmp_path / "c", "--no-cache") == 0
+    assert not (templates / "__pycache__").exists()
+    render._environment.cache_clear()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert _generate(header, tmp_path / "first", tmp_path / "c", "--no-cache") == 0
+    assert list((templates / "__pycache__" / "templates").rglob("*"))
+    render._environment.cache_clear()  # as in a new process
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a template was compiled again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(jinja2.Environment, "compile", compile_again)
+        assert _generate(header, tmp_path / "second", tmp_path / "c", "--no-cache") == 0
+    assert _files(tmp_path / "second") == _files(tmp_path / "first") == _files(tmp_path / "unkept")
+    render._environment.cache_clear()
 
 
 def test_a_changed_input_is_never_answered_from_the_cache(tmp_path: Path) -> None:
