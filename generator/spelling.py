@@ -15,11 +15,14 @@ import enum
 import functools
 import keyword
 import re
+import sys
 from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from . import ir
+from .cache import Cache
+from .cache import key as cache_key
 from .layout import Layout, layouts
 from .preprocess import PRELUDE_NAME
 from .views import StubType
@@ -431,8 +434,20 @@ def _template_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """What the templates bind at module level, bind in a record class, and read of builtins.
 
     Read from the templates themselves, so that a helper added there is reserved
-    without a list to keep up to date.
+    without a list to keep up to date; kept beside them with their compiled form
+    (render._CompiledTemplates), since parsing them is most of a small run's names.
     """
+    kept = Cache(templates_dir() / "__pycache__")
+    name = cache_key("template names")  # (the generator's fingerprint covers the templates)
+    found = kept.get("names", name)
+    if not isinstance(found, tuple):
+        found = _read_template_names()
+        if not sys.dont_write_bytecode:
+            kept.put("names", name, found)
+    return found
+
+
+def _read_template_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     module: set[str] = set()
     record: set[str] = set()
     loaded: set[str] = set()

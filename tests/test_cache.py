@@ -104,6 +104,32 @@ def test_templates_compiled_beside_them_serve_runs_without_a_cache(
     render._environment.cache_clear()
 
 
+def test_names_the_templates_bind_are_kept_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import spelling
+
+    templates = tmp_path / "templates"
+    shutil.copytree(
+        spelling.templates_dir(), templates, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(spelling, "templates_dir", lambda: templates)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    spelling._template_names.cache_clear()
+    read = spelling._template_names()
+    assert (
+        read == spelling._read_template_names() and (templates / "__pycache__" / "names").is_dir()
+    )
+    spelling._template_names.cache_clear()
+
+    def read_again() -> None:
+        raise AssertionError("the templates were parsed again")
+
+    monkeypatch.setattr(spelling, "_read_template_names", read_again)
+    assert spelling._template_names() == read
+    spelling._template_names.cache_clear()
+
+
 def test_a_changed_input_is_never_answered_from_the_cache(tmp_path: Path) -> None:
     header = _copy_sample(tmp_path)
     cache, out = tmp_path / "cache", tmp_path / "out"
