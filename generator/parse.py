@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from pycparser import c_ast, c_parser
+from pycparser import c_ast, c_lexer, c_parser
 
 from .errors import Diagnostics, GeneratorError, Loc
 from .preprocess import MacroDef
@@ -155,6 +155,58 @@ def _end_of(index: dict[tuple[str, int], int], lines: Sequence[str]) -> Loc:
     return Loc(file, line_no, len(lines[position]) + 1)
 
 
+def _common_tokens() -> re.Pattern[str] | None:
+    """Blanks, then an identifier or an operator whose token pycparser 3.12's
+    lexer would pick without its master regex; None for another pycparser."""
+    fixed = getattr(c_lexer, "_fixed_tokens_by_first", None)
+    if fixed is None or not hasattr(c_lexer.CLexer, "_match_token"):
+        return None
+    # Its master regex can match at no other first character of a fixed token
+    # but '.' (.5), '/' (comments) and '[' ('[[' opens an attribute).
+    literals = [entry.literal for first, bucket in fixed.items() if first not in ".[/"
+                for entry in bucket]  # fmt: skip
+    literals.sort(key=len, reverse=True)  # the longest first, as its buckets are
+    operators = "|".join(re.escape(literal) for literal in literals)
+    # An identifier followed by a quote may be a prefix (L"...", u8'x'): not common
+    # (and no shorter part of it either).
+    identifier = r"[a-zA-Z_$][0-9a-zA-Z_$]*(?![0-9a-zA-Z_$'\"])"
+    return re.compile(rf"([ \t\f\v\n]*)(?:(?P<ID>{identifier})|(?P<OP>{operators}))?")
+
+
+_COMMON_TOKENS = _common_tokens()
+_FIXED_TYPES = {entry.literal: entry.tok_type for entry in getattr(c_lexer, "_fixed_tokens", ())}
+
+
+class _Lexer(c_lexer.CLexer):
+    """pycparser 3.12's lexer, reading the tokens most of a header is made of
+    (identifiers, keywords, operators, and the blanks before them) with one regex
+    match, not its per-character loop and two-way longest match. Anything else
+    (numbers, strings, directives, attributes, errors) is left to it. Either way
+    the tokens, positions and errors are the lexer's own."""
+
+    def token(self) -> c_lexer.Token | None:
+        if self._pending_tok is not None or self._in_attribute:
+            return super().token()
+        text, pos = self._lexdata, self._pos
+        match = _COMMON_TOKENS.match(text, pos)
+        start = match.end(1)
+        if start != pos:
+            newlines = text.count("\n", pos, start)
+            if newlines:
+                self._lineno += newlines
+                self._line_start = text.rfind("\n", pos, start) + 1
+            self._pos = start
+        kind = match.lastgroup
+        if kind is None:
+            return super().token()
+        value = match.group(kind)
+        kind = self._keyword_map.get(value, "ID") if kind == "ID" else _FIXED_TYPES[value]
+        self._pos = match.end()
+        return c_lexer.Token(
+            kind, value, self._lineno, start - self._line_start + 1, self._filename
+        )
+
+
 class _Parser(c_parser.CParser):
     """pycparser, taking a name never declared where a type goes (before a
     declarator's name or ``*``) as an incomplete struct, so that one pass parses
@@ -166,6 +218,9 @@ class _Parser(c_parser.CParser):
     """
 
     can_look_ahead = hasattr(c_parser.CParser, "_classify_identifier")
+
+    def __init__(self) -> None:
+        super().__init__(lexer=_Lexer if _COMMON_TOKENS is not None else c_lexer.CLexer)
 
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
         self.undeclared: list[tuple[str, object]] = []
