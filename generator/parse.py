@@ -81,7 +81,7 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
                 )
                 found[name] = where
             if found:
-                declared = c_parser.CParser().parse(_opaque_declarations(found), "<input>")
+                declared = _plain_parser().parse(_opaque_declarations(found), "<input>")
                 tree.ext[:0] = declared.ext
                 opaque.update(found)
             return Parsed(tree, tuple(opaque))
@@ -207,6 +207,14 @@ class _Lexer(c_lexer.CLexer):
         )
 
 
+_LEXER = _Lexer if _COMMON_TOKENS is not None else c_lexer.CLexer
+
+
+def _plain_parser() -> c_parser.CParser:
+    """pycparser's own parser, with the faster lexer where it applies."""
+    return c_parser.CParser(lexer=_LEXER)
+
+
 class _Parser(c_parser.CParser):
     """pycparser, taking a name never declared where a type goes (before a
     declarator's name or ``*``) as an incomplete struct, so that one pass parses
@@ -220,7 +228,7 @@ class _Parser(c_parser.CParser):
     can_look_ahead = hasattr(c_parser.CParser, "_classify_identifier")
 
     def __init__(self) -> None:
-        super().__init__(lexer=_Lexer if _COMMON_TOKENS is not None else c_lexer.CLexer)
+        super().__init__(lexer=_LEXER)
 
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
         self.undeclared: list[tuple[str, object]] = []
@@ -263,7 +271,7 @@ def parse_macros(
     """
     candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
     prefix = _typedefs_used(" ".join(m.body for m in candidates), typedef_names)
-    parser = c_parser.CParser()
+    parser = _plain_parser()
 
     def unit(items: Sequence[MacroDef]) -> str:
         return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
@@ -317,7 +325,7 @@ def parse_size_asserts(text: str, typedef_names: Collection[str]) -> list[c_ast.
     if not wanted:
         return []
     prefix = _typedefs_used("".join(wanted), typedef_names)
-    tree = c_parser.CParser().parse(prefix + "".join(wanted), "<asserts>")
+    tree = _plain_parser().parse(prefix + "".join(wanted), "<asserts>")
     return [node for node in tree.ext if getattr(node, "name", None) == "__C_ASSERT__"]
 
 
