@@ -236,17 +236,26 @@ class _Parser(c_parser.CParser):
 
     def _peek(self, k: int = 1):  # noqa: ANN202
         # pycparser's own _peek and its token stream's peek in one (the parser peeks
-        # at every token many times: two method calls less each), with the check
-        # where it classifies a token. The stream keeps every token it has read.
+        # at every token many times: method calls less each), with the check where
+        # it classifies a token. The stream keeps every token it has read, and
+        # reads the next one only when asked for it (errors name the lexer's file).
         stream = self._tokens
         pos = stream._index + k - 1
         buffer = stream._buffer
-        tok = buffer[pos] if k > 0 and pos < len(buffer) else stream.peek(k)
+        if k == 1 and pos == len(buffer):
+            tok = self.clex.token()
+            buffer.append(tok)
+        else:
+            tok = buffer[pos] if k > 0 and pos < len(buffer) else stream.peek(k)
         if tok is not self._typedef_checked_token:
-            if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k, pos):
+            kind = tok.type if tok is not None else None
+            if kind == "ID" and self._undeclared_type(tok, k, pos):
                 self._scope_stack[0][tok.value] = True
                 self.undeclared.append((tok.value, self._tok_coord(tok)))
-            self._classify_identifier(tok)
+            if kind == "ID" or kind == "TYPEID":
+                self._classify_identifier(tok)
+            else:
+                self._typedef_checked_token = tok  # all that classifying does to others
         return tok
 
     def _undeclared_type(self, tok, k: int, pos: int) -> bool:  # noqa: ANN001
