@@ -84,6 +84,9 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
                 declared = _plain_parser().parse(_opaque_declarations(found), "<input>")
                 tree.ext[:0] = declared.ext
                 opaque.update(found)
+            # The parser and its lexer hold each other (the error callback): without
+            # the tokens it kept, what is left for the cyclic GC is a few objects.
+            parser._tokens = None  # (the next parse() makes a new stream)
             return Parsed(tree, tuple(opaque))
         except RecursionError:
             # A shape the bracket limit does not cover (a long chain of '*', say).
