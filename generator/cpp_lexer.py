@@ -17,16 +17,23 @@ compares the two token streams.
 from __future__ import annotations
 
 import copy
+import functools
+import re
 from collections.abc import Iterator
 
 from pcpp import parser as _pcpp_rules
 from pcpp.parser import LexToken
 
-_LEXER = _pcpp_rules.default_lexer()
-((_MASTER, _RULES),) = _LEXER.lexre  # one master regex, as PLY compiled it
-# The token type of each of the master regex's groups, by m.lastindex (as PLY looks it up).
-_TYPE_OF_GROUP = [rule[1] if rule else None for rule in _RULES]
-_finditer = _MASTER.finditer
+
+@functools.cache
+def master_regex() -> tuple[re.Pattern[str], list[str | None]]:
+    """PLY's master regex for pcpp's rules, and the token type of each of its
+    groups by ``match.lastindex`` (as PLY looks it up). Made on first use, as
+    pcpp makes its own lexer: an import that never preprocesses pays nothing."""
+    ((master, rules),) = _pcpp_rules.default_lexer().lexre  # one regex, as PLY compiled it
+    return master, [rule[1] if rule else None for rule in rules]
+
+
 # Only these of the rules with functions change a token (or the line count) beyond
 # counting the newlines it holds: a line continuation keeps only its blanks, a
 # string drops the continuations inside it.
@@ -39,11 +46,11 @@ def group_lines(text: str, source: str | None) -> Iterator[list[LexToken]]:
     on each), one list per line, each ending in its newline token (``CPP_WS``,
     ``"\\n"``). Lazy, as pcpp's: a line's tokens are made when it is read."""
     text = "\n".join([line.rstrip() for line in text.splitlines()])
-    types = _TYPE_OF_GROUP
+    master, types = master_regex()
     line: list[LexToken] = []
     lineno = 1
     pos = 0
-    for match in _finditer(text):
+    for match in master.finditer(text):
         start = match.start()
         if start != pos:
             line += _unmatched(text, pos, start, lineno, source)
