@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from pycparser import c_ast, c_parser
+from pycparser import c_ast, c_lexer, c_parser
 
 from .errors import Diagnostics, GeneratorError, Loc
 from .preprocess import MacroDef
@@ -81,9 +81,12 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
                 )
                 found[name] = where
             if found:
-                declared = c_parser.CParser().parse(_opaque_declarations(found), "<input>")
+                declared = _plain_parser().parse(_opaque_declarations(found), "<input>")
                 tree.ext[:0] = declared.ext
                 opaque.update(found)
+            # The parser and its lexer hold each other (the error callback): without
+            # the tokens it kept, what is left for the cyclic GC is a few objects.
+            parser._tokens = None  # (the next parse() makes a new stream)
             return Parsed(tree, tuple(opaque))
         except RecursionError:
             # A shape the bracket limit does not cover (a long chain of '*', say).
@@ -155,6 +158,66 @@ def _end_of(index: dict[tuple[str, int], int], lines: Sequence[str]) -> Loc:
     return Loc(file, line_no, len(lines[position]) + 1)
 
 
+def _common_tokens() -> re.Pattern[str] | None:
+    """Blanks, then an identifier or an operator whose token pycparser 3.12's
+    lexer would pick without its master regex; None for another pycparser."""
+    fixed = getattr(c_lexer, "_fixed_tokens_by_first", None)
+    if fixed is None or not hasattr(c_lexer.CLexer, "_match_token"):
+        return None
+    # Its master regex can match at no other first character of a fixed token
+    # but '.' (.5), '/' (comments) and '[' ('[[' opens an attribute).
+    literals = [entry.literal for first, bucket in fixed.items() if first not in ".[/"
+                for entry in bucket]  # fmt: skip
+    literals.sort(key=len, reverse=True)  # the longest first, as its buckets are
+    operators = "|".join(re.escape(literal) for literal in literals)
+    # An identifier followed by a quote may be a prefix (L"...", u8'x'): not common
+    # (and no shorter part of it either).
+    identifier = r"[a-zA-Z_$][0-9a-zA-Z_$]*(?![0-9a-zA-Z_$'\"])"
+    return re.compile(rf"([ \t\f\v\n]*)(?:(?P<ID>{identifier})|(?P<OP>{operators}))?")
+
+
+_COMMON_TOKENS = _common_tokens()
+_FIXED_TYPES = {entry.literal: entry.tok_type for entry in getattr(c_lexer, "_fixed_tokens", ())}
+
+
+class _Lexer(c_lexer.CLexer):
+    """pycparser 3.12's lexer, reading the tokens most of a header is made of
+    (identifiers, keywords, operators, and the blanks before them) with one regex
+    match, not its per-character loop and two-way longest match. Anything else
+    (numbers, strings, directives, attributes, errors) is left to it. Either way
+    the tokens, positions and errors are the lexer's own."""
+
+    def token(self) -> c_lexer.Token | None:
+        if self._pending_tok is not None or self._in_attribute:
+            return super().token()
+        text, pos = self._lexdata, self._pos
+        match = _COMMON_TOKENS.match(text, pos)
+        start = match.end(1)
+        if start != pos:
+            newlines = text.count("\n", pos, start)
+            if newlines:
+                self._lineno += newlines
+                self._line_start = text.rfind("\n", pos, start) + 1
+            self._pos = start
+        kind = match.lastgroup
+        if kind is None:
+            return super().token()
+        value = match.group(kind)
+        kind = self._keyword_map.get(value, "ID") if kind == "ID" else _FIXED_TYPES[value]
+        self._pos = match.end()
+        return c_lexer.Token(
+            kind, value, self._lineno, start - self._line_start + 1, self._filename
+        )
+
+
+_LEXER = _Lexer if _COMMON_TOKENS is not None else c_lexer.CLexer
+
+
+def _plain_parser() -> c_parser.CParser:
+    """pycparser's own parser, with the faster lexer where it applies."""
+    return c_parser.CParser(lexer=_LEXER)
+
+
 class _Parser(c_parser.CParser):
     """pycparser, taking a name never declared where a type goes (before a
     declarator's name or ``*``) as an incomplete struct, so that one pass parses
@@ -167,23 +230,35 @@ class _Parser(c_parser.CParser):
 
     can_look_ahead = hasattr(c_parser.CParser, "_classify_identifier")
 
+    def __init__(self) -> None:
+        super().__init__(lexer=_LEXER)
+
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
         self.undeclared: list[tuple[str, object]] = []
         return super().parse(text, filename, debug)
 
     def _peek(self, k: int = 1):  # noqa: ANN202
         # pycparser's own _peek and its token stream's peek in one (the parser peeks
-        # at every token many times: two method calls less each), with the check
-        # where it classifies a token. The stream keeps every token it has read.
+        # at every token many times: method calls less each), with the check where
+        # it classifies a token. The stream keeps every token it has read, and
+        # reads the next one only when asked for it (errors name the lexer's file).
         stream = self._tokens
         pos = stream._index + k - 1
         buffer = stream._buffer
-        tok = buffer[pos] if k > 0 and pos < len(buffer) else stream.peek(k)
+        if k == 1 and pos == len(buffer):
+            tok = self.clex.token()
+            buffer.append(tok)
+        else:
+            tok = buffer[pos] if k > 0 and pos < len(buffer) else stream.peek(k)
         if tok is not self._typedef_checked_token:
-            if tok is not None and tok.type == "ID" and self._undeclared_type(tok, k, pos):
+            kind = tok.type if tok is not None else None
+            if kind == "ID" and self._undeclared_type(tok, k, pos):
                 self._scope_stack[0][tok.value] = True
                 self.undeclared.append((tok.value, self._tok_coord(tok)))
-            self._classify_identifier(tok)
+            if kind == "ID" or kind == "TYPEID":
+                self._classify_identifier(tok)
+            else:
+                self._typedef_checked_token = tok  # all that classifying does to others
         return tok
 
     def _undeclared_type(self, tok, k: int, pos: int) -> bool:  # noqa: ANN001
@@ -208,7 +283,7 @@ def parse_macros(
     """
     candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
     prefix = _typedefs_used(" ".join(m.body for m in candidates), typedef_names)
-    parser = c_parser.CParser()
+    parser = _plain_parser()
 
     def unit(items: Sequence[MacroDef]) -> str:
         return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
@@ -262,7 +337,7 @@ def parse_size_asserts(text: str, typedef_names: Collection[str]) -> list[c_ast.
     if not wanted:
         return []
     prefix = _typedefs_used("".join(wanted), typedef_names)
-    tree = c_parser.CParser().parse(prefix + "".join(wanted), "<asserts>")
+    tree = _plain_parser().parse(prefix + "".join(wanted), "<asserts>")
     return [node for node in tree.ext if getattr(node, "name", None) == "__C_ASSERT__"]
 
 
