@@ -780,10 +780,10 @@ class _HtmlText(HTMLParser):
         href = href.strip()
         if not href or _URL_SCHEME.match(href):
             return href
-        # Some pages write Windows paths: href="..\d3dkmthk\ns-....md".
-        parts = urlsplit(urljoin(self.page_url, href.replace("\\", "/")))
-        # Links name the .md source; the site serves the page without the suffix.
-        return urlunsplit(parts._replace(path=parts.path.removesuffix(".md")))
+        # Of a page's URL (it always has a path), a link with a path needs only the
+        # folder (RFC 3986, 5.2.2): the pages of a folder share their links' lookups.
+        base = self.page_url if href[0] in "?#" else self.page_url.rsplit("/", 1)[0] + "/"
+        return _page_link(base, href)
 
     def _label_note(self, alert: bool, first: int) -> None:
         """Print a note as "Note: ...".
@@ -802,3 +802,11 @@ class _HtmlText(HTMLParser):
             block = self.blocks[first]
             rest = block[0]
         self.blocks[first] = [f"{label.group(1).capitalize()}: {rest}", *block[1:]]
+
+
+@functools.lru_cache(maxsize=4096)  # pages link the same pages
+def _page_link(base: str, href: str) -> str:
+    # Some pages write Windows paths: href="..\d3dkmthk\ns-....md".
+    parts = urlsplit(urljoin(base, href.replace("\\", "/")))
+    # Links name the .md source; the site serves the page without the suffix.
+    return urlunsplit(parts._replace(path=parts.path.removesuffix(".md")))
