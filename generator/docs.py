@@ -335,22 +335,43 @@ def _heading_role(section: str, tag: str, heading: str) -> tuple[str, bool] | No
 
 
 def _inline_where_read(state: StateCore) -> None:
-    """markdown-it's "inline" core rule, run only on the sections we read.
+    """markdown-it's "inline" core rule, run only on the sections we read (and its
+    "text_join" after it, on those).
 
     Inline parsing is most of markdown-it's time, and prototypes and see-also
-    lists are a large part of every page.
+    lists are a large part of every page. Pages also repeat paragraphs ("Returns
+    NTSTATUS.", the members records share): each text is parsed once, unless the
+    page defines link references (they may change what it parses to).
     """
+    from markdown_it.rules_core import text_join
+
     section = ""
     heading_text = -1  # a section or member heading: read raw, never rendered
     tokens = state.tokens
+    parsed: list[Token] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0:
             role = _heading_role(section, token.tag, tokens[i + 1].content)
             if role:
                 section, heading_text = role[0], i + 1
         elif token.type == "inline" and i != heading_text and section in _READ_SECTIONS:
-            token.children = []
-            state.md.inline.parse(token.content, state.md, state.env, token.children)
+            known = None if state.env else _INLINE_TOKENS.get(token.content)
+            if known is not None:
+                token.children = known  # joined already: text_join leaves it as it is
+            else:
+                token.children = []
+                state.md.inline.parse(token.content, state.md, state.env, token.children)
+                parsed.append(token)
+    text_join(state)
+    if not state.env and len(_INLINE_TOKENS) < _INLINE_TOKENS_KEPT:
+        for token in parsed:
+            _INLINE_TOKENS.setdefault(token.content, token.children or [])
+
+
+# Inline tokens of the texts read so far, joined; shared by the pages that repeat
+# a text, so only ever read.
+_INLINE_TOKENS: dict[str, list[Token]] = {}
+_INLINE_TOKENS_KEPT = 50_000  # the two folders of the corpus hold some 4,100 texts
 
 
 @functools.cache
@@ -361,6 +382,7 @@ def _markdown() -> MarkdownIt:
 
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
     md.core.ruler.at("inline", _inline_where_read)
+    md.core.ruler.disable("text_join")  # run by _inline_where_read, before it keeps tokens
     return md
 
 
