@@ -52,7 +52,6 @@ _C_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NAME_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACE_BEFORE_STOP = re.compile(r" ([.,;:])(?= |$)")
 _DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?= |$)")
-_SPACES = re.compile(r"\s+")  # str patterns: also U+00A0 and the other Unicode spaces
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _QUOTE_LABEL = re.compile(r"\[!?(note|important|warning|caution|tip)!?\]:?\s*", re.I)
 _ALERT_LABEL = re.compile(r"(note|important|warning|caution|tip)\b[:.]?\s*", re.I)
@@ -645,9 +644,9 @@ def _send_tag(
 
 
 def _collapse(text: str) -> str:
-    if not text or text.isspace():  # most calls: the newlines between block tags
-        return ""
-    text = _SPACES.sub(" ", text)
+    # Each run of spaces (str.split's are the Unicode ones, as \s is) as one, none
+    # at the ends: a regex substitution would build a match for every space.
+    text = " ".join(text.split())
     # Some pages put a space before punctuation ("color-key value ."), and
     # markup often leaves one ("<b>Flags</b> ."); prose never has it. (The tests
     # in front spare most texts a substitution: few have either.)
@@ -655,7 +654,7 @@ def _collapse(text: str) -> str:
         text = _SPACE_BEFORE_STOP.sub(r"\1", text)
     if ".." in text:
         text = _DOUBLED_STOP.sub(".", text)  # "a hardware key.." (an ellipsis stays)
-    return text.strip()
+    return text
 
 
 # -- HTML -----------------------------------------------------------------------
