@@ -43,7 +43,8 @@ DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
 
 # ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
 # (ni- IOCTL pages, index.md) describe nothing the header declares.
-_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+# Whole lines up to the closing "---" (a lazy ".*?" would look for it after every character).
+_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[^\n]*\n)+?)?---[ \t]*(?:\n|\Z)")
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
