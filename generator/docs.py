@@ -65,6 +65,7 @@ _READ_SECTIONS = _MEMBER_SECTIONS | _TEXT_SECTIONS
 _DECLARATION = re.compile(
     r"(?:[A-Za-z_]\w*(?:\s+|\s*[*&]+\s*)|\[\w*\]\s*)*([A-Za-z_]\w*)(?:\s*\[\w*\])?"
 )
+_NOT_DECLARATION = re.compile(r"[^\w\s*&\[\]]")  # a character _DECLARATION has no place for
 _C_TYPE_WORD = re.compile(
     r"void|const|volatile|struct|union|enum|signed|unsigned|char|short|int|long|float|double"
     r"|[A-Za-z]*[A-Z0-9_][A-Za-z0-9_]*[A-Z0-9_][A-Za-z0-9_]*|[A-Z]{2,}"
@@ -445,7 +446,9 @@ def _member_heading(heading: str) -> tuple[str, str | None]:
         # A bracket that is not a direction is an array size: the header has it.
         direction = direction or _direction(bracket.group(1))
         rest = rest[: bracket.start()]
-    name = _NAME_ESCAPE.sub(r"\1", rest).replace("`", "").replace("*", "").strip()
+    if "\\" in rest:  # (rare: most headings would pay for the substitution's template)
+        rest = _NAME_ESCAPE.sub(r"\1", rest)
+    name = rest.replace("`", "").replace("*", "").strip()
     # Keep the C name (or dotted path) only: enum pages add the value
     # ("D3DKMT_CLIENTHINT_CDD:2"), some parameters a colon, one field a stray dot.
     c_name = _C_NAME.match(name)
@@ -481,7 +484,8 @@ def _declaration_direction(body: list[Token], name: str) -> str | None:
         text = text[: tag.start()]
     sal = [m.group(0) for m in _SAL_CALL.finditer(text)]
     code = _SAL_CALL.sub(" ", text).strip()
-    declaration = _DECLARATION.fullmatch(code)
+    # The pattern takes long to fail on prose; a character it never takes tells sooner.
+    declaration = None if _NOT_DECLARATION.search(code) else _DECLARATION.fullmatch(code)
     if not declaration:
         return None
     # Before the declarator only type words may stand ("D3DKMT_HANDLE", "void"):
