@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
@@ -337,7 +337,7 @@ def _heading_role(section: str, tag: str, heading: str) -> tuple[str, bool] | No
 
 def _inline_where_read(state: StateCore) -> None:
     """markdown-it's "inline" core rule, run only on the sections we read (and its
-    "text_join" after it, on those).
+    "text_join" after it, on those); it leaves the page's parts in ``env["parts"]``.
 
     Inline parsing is most of markdown-it's time, and prototypes and see-also
     lists are a large part of every page. Pages also repeat paragraphs ("Returns
@@ -346,17 +346,23 @@ def _inline_where_read(state: StateCore) -> None:
     """
     from markdown_it.rules_core import text_join
 
+    known_texts = {} if state.env.get("references") else _INLINE_TOKENS
+    # Each part of the page: (section, member heading or None, index of its heading_open).
+    parts: list[tuple[str, str | None, int]] = []
     section = ""
     heading_text = -1  # a section or member heading: read raw, never rendered
     tokens = state.tokens
     parsed: list[Token] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0:
-            role = _heading_role(section, token.tag, tokens[i + 1].content)
+            heading = tokens[i + 1].content
+            role = _heading_role(section, token.tag, heading)
             if role:
-                section, heading_text = role[0], i + 1
+                section, is_member = role
+                heading_text = i + 1
+                parts.append((section, heading if is_member else None, i))
         elif token.type == "inline" and i != heading_text and section in _READ_SECTIONS:
-            known = None if state.env else _INLINE_TOKENS.get(token.content)
+            known = known_texts.get(token.content)
             if known is not None:
                 token.children = known  # joined already: text_join leaves it as it is
             else:
@@ -364,9 +370,10 @@ def _inline_where_read(state: StateCore) -> None:
                 state.md.inline.parse(token.content, state.md, state.env, token.children)
                 parsed.append(token)
     text_join(state)
-    if not state.env and len(_INLINE_TOKENS) < _INLINE_TOKENS_KEPT:
+    if known_texts is _INLINE_TOKENS and len(_INLINE_TOKENS) < _INLINE_TOKENS_KEPT:
         for token in parsed:
             _INLINE_TOKENS.setdefault(token.content, token.children or [])
+    state.env["parts"] = parts
 
 
 # Inline tokens of the texts read so far, joined; shared by the pages that repeat
@@ -391,17 +398,9 @@ def _read_body(
     body: str, file: str, line0: int, url: str
 ) -> tuple[dict[str, str], list[DocMember]]:
     """Text per section name ("" holds the h1 title) and the members, in page order."""
-    tokens = _markdown().parse(body)
-    # Each part of the page: (section, member heading or None, index of its heading_open).
-    parts: list[tuple[str, str | None, int]] = []
-    section = ""
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.level == 0:
-            heading = tokens[i + 1].content
-            role = _heading_role(section, token.tag, heading)
-            if role:
-                section, is_member = role
-                parts.append((section, heading if is_member else None, i))
+    env: dict[str, Any] = {}  # markdown-it's sandbox for rules
+    tokens = _markdown().parse(body, env)
+    parts = env["parts"]  # found by _inline_where_read
 
     sections: dict[str, str] = {}
     members: list[DocMember] = []
