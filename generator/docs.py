@@ -481,9 +481,12 @@ def _declaration_direction(body: list[Token], name: str) -> str | None:
     direction = _direction(tag.group(1)) if tag else None
     if tag and direction is not None:
         text = text[: tag.start()]
+    # The pattern takes long to fail on prose; a character it never takes tells
+    # sooner (SAL's parentheses, removed below, may hold any).
+    if "(" not in text and _NOT_DECLARATION.search(text):
+        return None
     sal = [m.group(0) for m in _SAL_CALL.finditer(text)]
     code = _SAL_CALL.sub(" ", text).strip()
-    # The pattern takes long to fail on prose; a character it never takes tells sooner.
     declaration = None if _NOT_DECLARATION.search(code) else _DECLARATION.fullmatch(code)
     if not declaration:
         return None
