@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .errors import Diagnostics, GeneratorError, Loc, option_error
@@ -43,7 +43,8 @@ DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
 
 # ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
 # (ni- IOCTL pages, index.md) describe nothing the header declares.
-_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
+# Whole lines up to the closing "---" (a lazy ".*?" would look for it after every character).
+_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[^\n]*\n)+?)?---[ \t]*(?:\n|\Z)")
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
@@ -52,7 +53,6 @@ _C_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _NAME_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SPACE_BEFORE_STOP = re.compile(r" ([.,;:])(?= |$)")
 _DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?= |$)")
-_SPACES = re.compile(r"\s+")  # str patterns: also U+00A0 and the other Unicode spaces
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _QUOTE_LABEL = re.compile(r"\[!?(note|important|warning|caution|tip)!?\]:?\s*", re.I)
 _ALERT_LABEL = re.compile(r"(note|important|warning|caution|tip)\b[:.]?\s*", re.I)
@@ -65,6 +65,7 @@ _READ_SECTIONS = _MEMBER_SECTIONS | _TEXT_SECTIONS
 _DECLARATION = re.compile(
     r"(?:[A-Za-z_]\w*(?:\s+|\s*[*&]+\s*)|\[\w*\]\s*)*([A-Za-z_]\w*)(?:\s*\[\w*\])?"
 )
+_NOT_DECLARATION = re.compile(r"[^\w\s*&\[\]]")  # a character _DECLARATION has no place for
 _C_TYPE_WORD = re.compile(
     r"void|const|volatile|struct|union|enum|signed|unsigned|char|short|int|long|float|double"
     r"|[A-Za-z]*[A-Z0-9_][A-Za-z0-9_]*[A-Z0-9_][A-Za-z0-9_]*|[A-Z]{2,}"
@@ -348,22 +349,50 @@ def _heading_role(section: str, tag: str, heading: str) -> tuple[str, bool] | No
 
 
 def _inline_where_read(state: StateCore) -> None:
-    """markdown-it's "inline" core rule, run only on the sections we read.
+    """markdown-it's "inline" core rule, run only on the sections we read (and its
+    "text_join" after it, on those); it leaves the page's parts in ``env["parts"]``.
 
     Inline parsing is most of markdown-it's time, and prototypes and see-also
-    lists are a large part of every page.
+    lists are a large part of every page. Pages also repeat paragraphs ("Returns
+    NTSTATUS.", the members records share): each text is parsed once, unless the
+    page defines link references (they may change what it parses to).
     """
+    from markdown_it.rules_core import text_join
+
+    known_texts = {} if state.env.get("references") else _INLINE_TOKENS
+    # Each part of the page: (section, member heading or None, index of its heading_open).
+    parts: list[tuple[str, str | None, int]] = []
     section = ""
     heading_text = -1  # a section or member heading: read raw, never rendered
     tokens = state.tokens
+    parsed: list[Token] = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0:
-            role = _heading_role(section, token.tag, tokens[i + 1].content)
+            heading = tokens[i + 1].content
+            role = _heading_role(section, token.tag, heading)
             if role:
-                section, heading_text = role[0], i + 1
+                section, is_member = role
+                heading_text = i + 1
+                parts.append((section, heading if is_member else None, i))
         elif token.type == "inline" and i != heading_text and section in _READ_SECTIONS:
-            token.children = []
-            state.md.inline.parse(token.content, state.md, state.env, token.children)
+            known = known_texts.get(token.content)
+            if known is not None:
+                token.children = known  # joined already: text_join leaves it as it is
+            else:
+                token.children = []
+                state.md.inline.parse(token.content, state.md, state.env, token.children)
+                parsed.append(token)
+    text_join(state)
+    if known_texts is _INLINE_TOKENS and len(_INLINE_TOKENS) < _INLINE_TOKENS_KEPT:
+        for token in parsed:
+            _INLINE_TOKENS.setdefault(token.content, token.children or [])
+    state.env["parts"] = parts
+
+
+# Inline tokens of the texts read so far, joined; shared by the pages that repeat
+# a text, so only ever read.
+_INLINE_TOKENS: dict[str, list[Token]] = {}
+_INLINE_TOKENS_KEPT = 50_000  # the two folders of the corpus hold some 4,100 texts
 
 
 @functools.cache
@@ -374,6 +403,7 @@ def _markdown() -> MarkdownIt:
 
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
     md.core.ruler.at("inline", _inline_where_read)
+    md.core.ruler.disable("text_join")  # run by _inline_where_read, before it keeps tokens
     return md
 
 
@@ -381,17 +411,9 @@ def _read_body(
     body: str, file: str, line0: int, url: str
 ) -> tuple[dict[str, str], list[DocMember]]:
     """Text per section name ("" holds the h1 title) and the members, in page order."""
-    tokens = _markdown().parse(body)
-    # Each part of the page: (section, member heading or None, index of its heading_open).
-    parts: list[tuple[str, str | None, int]] = []
-    section = ""
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.level == 0:
-            heading = tokens[i + 1].content
-            role = _heading_role(section, token.tag, heading)
-            if role:
-                section, is_member = role
-                parts.append((section, heading if is_member else None, i))
+    env: dict[str, Any] = {}  # markdown-it's sandbox for rules
+    tokens = _markdown().parse(body, env)
+    parts = env["parts"]  # found by _inline_where_read
 
     sections: dict[str, str] = {}
     members: list[DocMember] = []
@@ -436,7 +458,9 @@ def _member_heading(heading: str) -> tuple[str, str | None]:
         # A bracket that is not a direction is an array size: the header has it.
         direction = direction or _direction(bracket.group(1))
         rest = rest[: bracket.start()]
-    name = _NAME_ESCAPE.sub(r"\1", rest).replace("`", "").replace("*", "").strip()
+    if "\\" in rest:  # (rare: most headings would pay for the substitution's template)
+        rest = _NAME_ESCAPE.sub(r"\1", rest)
+    name = rest.replace("`", "").replace("*", "").strip()
     # Keep the C name (or dotted path) only: enum pages add the value
     # ("D3DKMT_CLIENTHINT_CDD:2"), some parameters a colon, one field a stray dot.
     c_name = _C_NAME.match(name)
@@ -470,9 +494,13 @@ def _declaration_direction(body: list[Token], name: str) -> str | None:
     direction = _direction(tag.group(1)) if tag else None
     if tag and direction is not None:
         text = text[: tag.start()]
+    # The pattern takes long to fail on prose; a character it never takes tells
+    # sooner (SAL's parentheses, removed below, may hold any).
+    if "(" not in text and _NOT_DECLARATION.search(text):
+        return None
     sal = [m.group(0) for m in _SAL_CALL.finditer(text)]
     code = _SAL_CALL.sub(" ", text).strip()
-    declaration = _DECLARATION.fullmatch(code)
+    declaration = None if _NOT_DECLARATION.search(code) else _DECLARATION.fullmatch(code)
     if not declaration:
         return None
     # Before the declarator only type words may stand ("D3DKMT_HANDLE", "void"):
@@ -599,6 +627,8 @@ def _send_tokens(reader: _HtmlText, tokens: Sequence[Token], md: MarkdownIt) -> 
 
 
 def _attrs(token: Token) -> list[tuple[str, str | None]]:
+    if not token.attrs:  # most tokens
+        return []
     return [(key, str(value)) for key, value in token.attrItems()]
 
 
@@ -634,10 +664,17 @@ def _send_tag(
 
 
 def _collapse(text: str) -> str:
+    # Each run of spaces (str.split's are the Unicode ones, as \s is) as one, none
+    # at the ends: a regex substitution would build a match for every space.
+    text = " ".join(text.split())
     # Some pages put a space before punctuation ("color-key value ."), and
-    # markup often leaves one ("<b>Flags</b> ."); prose never has it.
-    text = _SPACE_BEFORE_STOP.sub(r"\1", _SPACES.sub(" ", text))
-    return _DOUBLED_STOP.sub(".", text).strip()  # "a hardware key.." (an ellipsis stays)
+    # markup often leaves one ("<b>Flags</b> ."); prose never has it. (The tests
+    # in front spare most texts a substitution: few have either.)
+    if " ." in text or " ," in text or " ;" in text or " :" in text:
+        text = _SPACE_BEFORE_STOP.sub(r"\1", text)
+    if ".." in text:
+        text = _DOUBLED_STOP.sub(".", text)  # "a hardware key.." (an ellipsis stays)
+    return text
 
 
 # -- HTML -----------------------------------------------------------------------
@@ -784,10 +821,10 @@ class _HtmlText(HTMLParser):
         href = href.strip()
         if not href or _URL_SCHEME.match(href):
             return href
-        # Some pages write Windows paths: href="..\d3dkmthk\ns-....md".
-        parts = urlsplit(urljoin(self.page_url, href.replace("\\", "/")))
-        # Links name the .md source; the site serves the page without the suffix.
-        return urlunsplit(parts._replace(path=parts.path.removesuffix(".md")))
+        # Of a page's URL (it always has a path), a link with a path needs only the
+        # folder (RFC 3986, 5.2.2): the pages of a folder share their links' lookups.
+        base = self.page_url if href[0] in "?#" else self.page_url.rsplit("/", 1)[0] + "/"
+        return _page_link(base, href)
 
     def _label_note(self, alert: bool, first: int) -> None:
         """Print a note as "Note: ...".
@@ -806,3 +843,11 @@ class _HtmlText(HTMLParser):
             block = self.blocks[first]
             rest = block[0]
         self.blocks[first] = [f"{label.group(1).capitalize()}: {rest}", *block[1:]]
+
+
+@functools.lru_cache(maxsize=4096)  # pages link the same pages
+def _page_link(base: str, href: str) -> str:
+    # Some pages write Windows paths: href="..\d3dkmthk\ns-....md".
+    parts = urlsplit(urljoin(base, href.replace("\\", "/")))
+    # Links name the .md source; the site serves the page without the suffix.
+    return urlunsplit(parts._replace(path=parts.path.removesuffix(".md")))

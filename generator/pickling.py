@@ -26,9 +26,13 @@ def by_fields(cls: T) -> T:
         state = values(self)
         return state if len(names) != 1 else (state,)
 
+    # Each slot's own setter: object.__setattr__ (a frozen class refuses plain
+    # assignment) would find it again from the name for every field of every object.
+    setters = tuple(cls.__dict__[name].__set__ for name in names)
+
     def __setstate__(self: object, state: tuple) -> None:  # noqa: N807
-        for name, value in zip(names, state, strict=True):
-            object.__setattr__(self, name, value)
+        for set_slot, value in zip(setters, state, strict=True):
+            set_slot(self, value)
 
     cls.__getstate__ = __getstate__
     cls.__setstate__ = __setstate__
