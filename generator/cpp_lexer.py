@@ -10,7 +10,7 @@ type, value, line number and position PLY would give it.
 It relies on details of the pinned pcpp: one master regex (PLY splits it only
 when Python cannot compile it whole), the rules' functions in ``pcpp.parser``,
 and every character no rule matches becoming a one-character token typed as
-itself (PLY's literals and pcpp's ``t_error`` do the same). ``tests/test_cpp_lexer.py``
+itself (PLY's literals and pcpp's ``t_error`` do the same). ``tests/test_lexers.py``
 compares the two token streams.
 """
 
