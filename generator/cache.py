@@ -105,11 +105,20 @@ def current_digest(path: str | Path) -> str | None:
         return None
 
 
-class Cache:
-    """One cache folder; ``Cache(None)`` caches nothing."""
+def kept_beside(folder: Path) -> Cache:
+    """What the generator keeps beside its own files (the templates' compiled form,
+    the names they bind), as Python keeps a module's .pyc beside it: in
+    ``folder/__pycache__``, written unless bytecode may not be (PYTHONDONTWRITEBYTECODE)."""
+    return Cache(folder / "__pycache__", read_only=sys.dont_write_bytecode)
 
-    def __init__(self, root: Path | None) -> None:
+
+class Cache:
+    """One cache folder; ``Cache(None)`` caches nothing, a ``read_only`` one is
+    read but never written."""
+
+    def __init__(self, root: Path | None, read_only: bool = False) -> None:
         self.root = Path(root) if root is not None else None
+        self.read_only = read_only
 
     def _path(self, kind: str, name: str) -> Path:
         assert self.root is not None
@@ -140,7 +149,7 @@ class Cache:
     def put(self, kind: str, name: str, value: Any, depends: Iterable[Sequence[str]] = ()) -> None:
         """Store ``value``; ``depends`` are (path, sha256) of the files it was made
         from beyond those in the key. A cache that cannot be written is no error."""
-        if self.root is None:
+        if self.root is None or self.read_only:
             return
         payload = pickle.dumps(
             ([(str(p), d) for p, d in depends], value), protocol=pickle.HIGHEST_PROTOCOL

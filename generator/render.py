@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import jinja2
 
 from . import ir
-from .cache import Cache
+from .cache import Cache, kept_beside
 from .cache import key as cache_key
 from .checks import rule_views, todo_comments
 from .classes import RecordClasses
@@ -468,7 +467,7 @@ def _environment(cache_dir: Path | None = None) -> jinja2.Environment:
     """The templates' environment, one per process (and cache folder): the
     templates are the generator's own files, compiled once per process, and once
     for all runs where their compiled form can be kept (see _CompiledTemplates)."""
-    caches = [Cache(templates_dir() / "__pycache__")]
+    caches = [kept_beside(templates_dir())]
     if cache_dir:
         caches.append(Cache(cache_dir))
     env = jinja2.Environment(
@@ -486,9 +485,8 @@ def _environment(cache_dir: Path | None = None) -> jinja2.Environment:
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates beside the templates, as Python keeps a module's .pyc
-    beside it (not where bytecode may not be written, PYTHONDONTWRITEBYTECODE),
-    and in the run cache: keyed by the generator's fingerprint (which covers the
+    """Compiled templates beside the templates (``cache.kept_beside``) and in the
+    run cache: keyed by the generator's fingerprint (which covers the
     templates, jinja2's version and Python's) and the source.
 
     Compiling them is a tenth of the back half (50 ms): only the first run after
@@ -507,9 +505,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = bucket.bytecode_to_string()
-        for index, cache in enumerate(self.caches):
-            if index or not sys.dont_write_bytecode:
-                cache.put("templates", _template_key(bucket), code)
+        for cache in self.caches:
+            cache.put("templates", _template_key(bucket), code)
 
 
 def _template_key(bucket: jinja2.bccache.Bucket) -> str:

@@ -15,13 +15,12 @@ import enum
 import functools
 import keyword
 import re
-import sys
 from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from . import ir
-from .cache import Cache
+from .cache import kept_beside
 from .cache import key as cache_key
 from .layout import Layout, layouts
 from .preprocess import PRELUDE_NAME
@@ -437,13 +436,12 @@ def _template_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     without a list to keep up to date; kept beside them with their compiled form
     (render._CompiledTemplates), since parsing them is most of a small run's names.
     """
-    kept = Cache(templates_dir() / "__pycache__")
+    kept = kept_beside(templates_dir())
     name = cache_key("template names")  # (the generator's fingerprint covers the templates)
     found = kept.get("names", name)
     if not isinstance(found, tuple):
         found = _read_template_names()
-        if not sys.dont_write_bytecode:
-            kept.put("names", name, found)
+        kept.put("names", name, found)
     return found
 
 
