@@ -33,6 +33,8 @@ MAX_NESTING = 100
 _LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 _NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
 _BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+# Tokens the parser may hold before it drops those of the declarations it has read.
+_TOKENS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +238,20 @@ class _Parser(c_parser.CParser):
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
         self.undeclared: list[tuple[str, object]] = []
         return super().parse(text, filename, debug)
+
+    def _parse_translation_unit(self) -> list[c_ast.Node]:
+        # pycparser's loop, dropping the tokens of each declaration once it is read:
+        # its stream keeps every token for backtracking, which never reaches back
+        # past a declaration (only _undeclared_type looks one token back). Kept, they
+        # were a third of a big header's peak memory.
+        ext: list[c_ast.Node] = []
+        stream = self._tokens
+        while self._peek() is not None:
+            ext.extend(self._parse_external_declaration())
+            if stream._index > _TOKENS_KEPT:
+                del stream._buffer[: stream._index - 1]
+                stream._index = 1
+        return ext
 
     def _peek(self, k: int = 1):  # noqa: ANN202
         # pycparser's own _peek and its token stream's peek in one (the parser peeks

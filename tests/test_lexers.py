@@ -151,3 +151,30 @@ def test_parser_uses_it() -> None:
     parser = parse._Parser()
     assert type(parser.clex) is parse._Lexer
     parse.parse("typedef int A; A x;", Diagnostics())
+
+
+def test_parser_drops_the_tokens_it_has_read() -> None:
+    """On a long header the parser's token stream stays short (the tokens of the
+    declarations already read are dropped), and the tree is the one pycparser
+    gives; a name never declared is still found, its use one token after a drop."""
+    from pycparser import c_ast, c_generator, c_parser
+
+    decls = [f"typedef struct _S{i} {{ int a; char b[{i % 7 + 1}]; }} S{i}, *PS{i};"
+             for i in range(3000)]  # fmt: skip
+    text = "\n".join(decls) + "\ntypedef struct _LAST { NEVER_DECLARED *p; S1 s; } LAST;\n"
+    parser = parse._Parser()
+    longest = 0
+    read_one = parser._parse_external_declaration
+
+    def watched() -> list:
+        nonlocal longest
+        longest = max(longest, len(parser._tokens._buffer))
+        return read_one()
+
+    parser._parse_external_declaration = watched
+    tree = parser.parse(text, "<input>")
+    assert longest < parse._TOKENS_KEPT + 100
+    assert [name for name, _ in parser.undeclared] == ["NEVER_DECLARED"]
+    plain = c_parser.CParser().parse("typedef struct NEVER_DECLARED NEVER_DECLARED;\n" + text)
+    show = c_generator.CGenerator().visit
+    assert show(tree) == show(c_ast.FileAST(plain.ext[1:]))
