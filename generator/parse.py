@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -83,12 +84,11 @@ def parse(text: str, diagnostics: Diagnostics) -> Parsed:
                 )
                 found[name] = where
             if found:
-                declared = _plain_parser().parse(_opaque_declarations(found), "<input>")
+                with _plain_parser() as declaring:
+                    declared = declaring.parse(_opaque_declarations(found), "<input>")
                 tree.ext[:0] = declared.ext
                 opaque.update(found)
-            # The parser and its lexer hold each other (the error callback): without
-            # the tokens it kept, what is left for the cyclic GC is a few objects.
-            parser._tokens = None  # (the next parse() makes a new stream)
+            _release(parser)
             return Parsed(tree, tuple(opaque))
         except RecursionError:
             # A shape the bracket limit does not cover (a long chain of '*', say).
@@ -215,9 +215,23 @@ class _Lexer(c_lexer.CLexer):
 _LEXER = _Lexer if _COMMON_TOKENS is not None else c_lexer.CLexer
 
 
-def _plain_parser() -> c_parser.CParser:
-    """pycparser's own parser, with the faster lexer where it applies."""
-    return c_parser.CParser(lexer=_LEXER)
+@contextmanager
+def _plain_parser() -> Iterator[c_parser.CParser]:
+    """pycparser's own parser, with the faster lexer where it applies; released
+    when done with (see ``_release``)."""
+    parser = c_parser.CParser(lexer=_LEXER)
+    try:
+        yield parser
+    finally:
+        _release(parser)
+
+
+def _release(parser: c_parser.CParser) -> None:
+    """Break the cycle a parser makes with its lexer (whose error callback is the
+    parser's method), so that reference counting frees both, and the text the
+    lexer holds: the CLI runs without the cyclic GC, and lowering makes a parser
+    for every alignment it reads."""
+    parser.clex = parser._tokens = None  # type: ignore[assignment]
 
 
 class _Parser(c_parser.CParser):
@@ -299,25 +313,25 @@ def parse_macros(
     """
     candidates = [m for m in macros if _EXPR_LIKE.match(m.body) and m.name not in typedef_names]
     prefix = _typedefs_used(" ".join(m.body for m in candidates), typedef_names)
-    parser = _plain_parser()
 
     def unit(items: Sequence[MacroDef]) -> str:
         return prefix + "".join(f"int {m.name} = ({m.body});\n" for m in items)
 
-    # A body nested past pycparser's recursion is not a constant we can use either.
-    try:
-        tree = parser.parse(unit(candidates), "<macros>")
-        return {d.name: d.init for d in tree.ext if isinstance(d, c_ast.Decl)}
-    except (c_parser.ParseError, RecursionError):
-        pass
-    result: dict[str, c_ast.Node] = {}
-    for macro in candidates:
+    with _plain_parser() as parser:
+        # A body nested past pycparser's recursion is not a constant we can use either.
         try:
-            tree = parser.parse(unit([macro]), "<macros>")
+            tree = parser.parse(unit(candidates), "<macros>")
+            return {d.name: d.init for d in tree.ext if isinstance(d, c_ast.Decl)}
         except (c_parser.ParseError, RecursionError):
-            continue
-        result[macro.name] = tree.ext[-1].init
-    return result
+            pass
+        result: dict[str, c_ast.Node] = {}
+        for macro in candidates:
+            try:
+                tree = parser.parse(unit([macro]), "<macros>")
+            except (c_parser.ParseError, RecursionError):
+                continue
+            result[macro.name] = tree.ext[-1].init
+        return result
 
 
 def _stuck_token(parser: c_parser.CParser) -> tuple[Loc | None, str | None]:
@@ -353,7 +367,8 @@ def parse_size_asserts(text: str, typedef_names: Collection[str]) -> list[c_ast.
     if not wanted:
         return []
     prefix = _typedefs_used("".join(wanted), typedef_names)
-    tree = _plain_parser().parse(prefix + "".join(wanted), "<asserts>")
+    with _plain_parser() as parser:
+        tree = parser.parse(prefix + "".join(wanted), "<asserts>")
     return [node for node in tree.ext if getattr(node, "name", None) == "__C_ASSERT__"]
 
 

@@ -180,13 +180,12 @@ def _analyze(options: Options) -> Analysis:
     pp = preprocess(options.header, abi=first, include_dirs=options.include_dirs, defines=defines)
     for loc, message in pp.warnings:
         diagnostics.warn(loc, message)
-    # pcpp's state is a web of cycles, and the CLI runs without the cyclic GC:
-    # collect it now, while little else is alive, or it stays to the end.
-    gc.collect()
+    # No gc.collect() between the stages (the CLI runs without the cyclic GC): pcpp
+    # and pycparser leave next to no cycles (parse.py breaks the parser's), and a
+    # full collection would walk everything alive, 30 ms each on libdxg.
     parsed = parse(pp.text, diagnostics)
     module = lower(parsed.ast, pp, options.header.name, first, diagnostics)
     del parsed  # the AST: the IR has all it needs
-    gc.collect()  # and pycparser's own cycles with it
     _check_interface_version(module, defines, options)
     checks = list(module.size_checks)
     sources = list(pp.sources)
