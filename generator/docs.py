@@ -44,7 +44,9 @@ DDI_ROOT = f"{SITE}/windows-hardware/drivers/ddi"
 # ns- structure, ne- enumeration, nf- function, nc- callback; other prefixes
 # (ni- IOCTL pages, index.md) describe nothing the header declares.
 # Whole lines up to the closing "---" (a lazy ".*?" would look for it after every character).
-_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[^\n]*\n)+?)?---[ \t]*(?:\n|\Z)")
+# The front matter ends at its first '---' line (the lazy star tries none first: an
+# empty front matter does not reach on to a '---' rule in the body).
+_FRONT_MATTER = re.compile(r"---[ \t]*\n((?:[^\n]*\n)*?)---[ \t]*(?:\n|\Z)")
 _MEMBER_HEADING = re.compile(r"-(?:field|param)\s+(\S.*)", re.S)
 _TRAILING_BRACKET = re.compile(r"\s*\[([^\[\]]*)\]\s*$")
 _TEXT_DIRECTION = re.compile(r"\[([A-Za-z ,/]{2,24})\]\s*")
@@ -194,6 +196,14 @@ def _wanted_keys(front: str) -> str:
     return "".join(kept)
 
 
+def _starts_with_key(front: str) -> bool:
+    """Is the front matter empty or a mapping (its first entry a ``key:``)?"""
+    for line in front.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return _TOP_KEY.match(line) is not None
+    return True
+
+
 def read_page(path: Path) -> DocPage:
     """Read one page file; see ``read_page_text``."""
     try:
@@ -240,12 +250,14 @@ def read_page_text(text: str, file: str) -> DocPage:
         col = mark.column + 1 if mark else 1
         problem = getattr(err, "problem", None) or str(err)
         raise GeneratorError(Loc(file, line, col), f"bad front matter: {problem}") from None
+    if meta is None and _starts_with_key(front.group(1)):
+        meta = {}  # an empty front matter, or none of the keys we read
     if not isinstance(meta, dict):
         raise GeneratorError(Loc(file, 2, 1), "front matter is not a mapping")
 
     body_line = text.count("\n", 0, front.end())  # lines before the markdown body
     sections, members = _read_body(text[front.end() :], file, body_line, url)
-    api_names = meta.get("api_name") or ()
+    api_names = meta.get("api_name") or []
     return DocPage(
         file=file,
         kind=named.group(1),

@@ -388,6 +388,20 @@ def test_bad_front_matter_is_an_error_with_a_line() -> None:
         read_page_text(FRONT, "index.md")
 
 
+def test_empty_front_matter_ends_at_its_own_closing_line() -> None:
+    """An empty front matter is no metadata, and a '---' rule further down is
+    the body's: the page keeps it, its title and the text around it."""
+    p = read_page_text(
+        "---\n---\n\n# _D3DKMT_X structure\n\n## -description\n\nBefore the rule.\n\n"
+        "---\n\napi_name: after the rule.\n",
+        FILE,
+    )
+    assert p.api_names == ()
+    assert "Before the rule." in p.description and "after the rule." in p.description
+    # A front matter with none of the keys read is a mapping all the same.
+    assert read_page_text("---\nms.topic: reference\n---\n\n# Y\n", FILE).uid == ""
+
+
 def test_load_docs_skips_other_files_and_warns_on_bad_pages(tmp_path: Path) -> None:
     (tmp_path / "index.md").write_text("# index\n")
     (tmp_path / "notes-x.md").write_text("# notes\n")
