@@ -317,6 +317,11 @@ class Lowerer:
             loc = loc_of(decl)
             owner = self._nested_name(parent, decl.name)
             type_ = self._type(decl.type, loc, owner)
+            if decl.name is None and decl.bitsize is None and not self._is_record(type_):
+                # ``UINT;``: only a struct or union is a member without a name (C11
+                # 6.7.2.1p13, MSVC's typedef-named ones too); clang and MSVC warn and drop it.
+                self.diagnostics.warn(loc, "member declares nothing (no name); ignored")
+                continue
             if isinstance(type_, ir.Ref) and type_.kind == "record" and owner == type_.name:
                 self.records[owner] = replace(self.records[owner], parent=parent)
             bits = self._int(decl.bitsize, loc, "bit-field width") if decl.bitsize else None
@@ -579,6 +584,10 @@ class Lowerer:
         return self.pp.comments.get((loc.file, loc.line), "")
 
     # -- declaration checks ------------------------------------------------------------
+    def _is_record(self, type_: ir.Type) -> bool:
+        target = self._canonical(type_)
+        return isinstance(target, ir.Ref) and target.kind == "record"
+
     def _canonical(self, type_: ir.Type) -> ir.Type:
         """A type with its typedef names spelled out: what C compares (C11 6.7p3)."""
         while isinstance(type_, ir.Ref) and type_.kind == "typedef":

@@ -51,6 +51,15 @@ ARCH_MACROS = frozenset(
 )
 _CONDITIONALS = frozenset({"if", "ifdef", "ifndef", "elif"})
 _BRANCHING = _CONDITIONALS | {"else", "endif"}
+# Directives that need words after them (pcpp reads the first unchecked), and the error.
+_NEEDS_WORDS = {
+    "define": "no macro name given in #define",
+    "undef": "no macro name given in #undef",
+    "ifdef": "no macro name given in #ifdef",
+    "ifndef": "no macro name given in #ifndef",
+    "if": "#if with no expression",
+    "pragma": "",  # (dropped: a bare #pragma does nothing)
+}
 # (each name starts with "_": a literal first character keeps the search fast,
 # and a look-behind would not; see _arch_words)
 _ARCH_WORD = re.compile(r"_(?:{})(?!\w)".format("|".join(sorted(m[1:] for m in ARCH_MACROS))))
@@ -401,6 +410,13 @@ class _Preprocessor(pcpp.Preprocessor):
         raise OutputDirective(pcpp.Action.IgnoreAndRemove)
 
     def on_directive_handle(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
+        if not toks and directive.value in _NEEDS_WORDS:
+            if directive.value == "pragma":
+                # A bare #pragma does nothing, and pcpp reads its first word unchecked.
+                raise OutputDirective(pcpp.Action.IgnoreAndRemove)
+            if sys._getframe(1).f_locals.get("enable", True):  # (a skipped group's is no error)
+                loc = Loc(self.name_of(directive.source), directive.lineno or 1, 1)
+                raise GeneratorError(loc, _NEEDS_WORDS[directive.value])
         if directive.value in ("if", "elif"):  # (only those evaluate an expression)
             self.directive_words = {t.value for t in toks}
         if directive.source != PRELUDE_NAME:
@@ -571,15 +587,7 @@ def preprocess(
     pp.open_files = [os.path.abspath(str(header))]
     pp.parse(header_text, str(header))
     header_out = io.StringIO()
-    try:
-        pp.write(header_out)
-    except RecursionError:
-        # Macros or #if expressions nested past what pcpp's recursion takes.
-        directive = pp.lastdirective
-        file, line = (directive.source, directive.lineno) if directive else (str(header), 0)
-        raise GeneratorError(
-            Loc(pp.name_of(file), line or 1, 1), "nested too deeply for the preprocessor"
-        ) from None
+    _write(pp, header_out, Loc(pp.name_of(str(header)), 1, 1))
     if pp.errors:
         raise pp.errors[0]
     body = header_out.getvalue()
@@ -767,6 +775,24 @@ class _GroupReader(_Preprocessor):
                 self.rerun_blocker = "the group ends inside a macro call"
 
 
+def _write(reader: _Preprocessor, out: io.StringIO, start: Loc) -> None:
+    """pcpp's ``write``, its failures made located errors (at the directive it read
+    last, else ``start``): macros or ``#if`` expressions nested past its recursion,
+    and directives it reads unchecked (``#define F(a,)``) that ``on_directive_handle``
+    has not stopped first."""
+    try:
+        reader.write(out)
+    except (RecursionError, IndexError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        directive = reader.lastdirective
+        loc = start
+        if directive is not None:
+            loc = Loc(reader.name_of(directive.source), directive.lineno or 1, 1)
+        if isinstance(exc, RecursionError):
+            raise GeneratorError(loc, "nested too deeply for the preprocessor") from None
+        what = f"#{directive.value} directive" if directive is not None else "header"
+        raise GeneratorError(loc, f"the preprocessor cannot read this {what}") from None
+
+
 def _groups_reread(
     pp: Preprocessed, rerun: _Rerun, abi: str
 ) -> tuple[list[str], dict[tuple[str, int, int], int]] | None:
@@ -792,14 +818,7 @@ def _groups_reread(
         reader.first_line = group.first
         reader.parse(text, group.source)
         out = io.StringIO()
-        try:
-            reader.write(out)
-        except RecursionError:
-            directive = reader.lastdirective
-            line = directive.lineno if directive else group.first
-            raise GeneratorError(
-                Loc(group.name, line or 1, 1), "nested too deeply for the preprocessor"
-            ) from None
+        _write(reader, out, Loc(group.name, group.first, 1))
         if reader.errors:
             raise reader.errors[0]
         if reader.rerun_blocker:

@@ -64,6 +64,23 @@ CASES: dict[str, Case] = {
         {"case.h": "typedef UINT X;\n#error not for this SDK\n"},
         r"case\.h:2:1: error: #error not for this SDK",
     ),
+    # pcpp reads the first word of these unchecked (an IndexError, once).
+    "#define without a name": Case(
+        {"case.h": "typedef UINT X;\n#define\n"},
+        r"case\.h:2:1: error: no macro name given in #define",
+    ),
+    "#ifdef without a name, in an included file": Case(
+        {"case.h": '#include "b.h"\n', "b.h": "typedef UINT X;\n#ifdef\n#endif\n"},
+        r"b\.h:2:1: error: no macro name given in #ifdef",
+    ),
+    "#if without an expression": Case(
+        {"case.h": "#if\ntypedef UINT X;\n#endif\n"},
+        r"case\.h:1:1: error: #if with no expression",
+    ),
+    "#define the preprocessor cannot read": Case(
+        {"case.h": "typedef UINT X;\n\n#define F(a,) a\n"},
+        r"case\.h:3:1: error: the preprocessor cannot read this #define directive",
+    ),
     "parentheses nested too deeply": Case(
         {"case.h": f"typedef struct _S {{\n    UINT a[{deep('(', ')', 200)}];\n}} S;\n"},
         rf"case\.h:2:{11 + MAX_NESTING - 1}: error: brackets nested more than {MAX_NESTING} .*",

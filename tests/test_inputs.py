@@ -47,6 +47,22 @@ def test_undeclared_name_becomes_opaque_with_a_located_warning(tmp_path: Path) -
     assert module._LAYOUT["H"]["x64"][0] == 16
 
 
+def test_a_member_that_declares_nothing_is_dropped_with_a_located_warning(
+    tmp_path: Path,
+) -> None:
+    """``UINT;`` in a record (the layout is clang's: tests/layout_cases/declares_nothing.h),
+    and the directives that only a skipped group holds without their words."""
+    text = (
+        "typedef struct _H { UCHAR a;\n    UINT; UCHAR b; } H;\n"
+        "#if 0\n#define\n#ifdef\n#endif\n#endif\n#pragma\n"
+    )
+    result, module = _generate(tmp_path, text)
+    assert [str(w) for w in result.diagnostics.warnings] == [
+        "case.h:2:5: warning: member declares nothing (no name); ignored"
+    ]
+    assert [name for name, _ in module.H._fields_] == ["a", "b"]
+
+
 def test_undeclared_name_used_by_value_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(GeneratorError, match="MYSTERY"):
         _generate(tmp_path, "typedef struct _H { MYSTERY Value; } H;\n")
