@@ -389,6 +389,10 @@ class Lowerer:
         members: list[ir.EnumMember] = []
         next_value = 0
         for item in node.values.enumerators:
+            if isinstance(item, ast.Pragma):
+                # pycparser takes one here; clang rejects it (what MSVC makes of a pack
+                # pushed among enumerators is not known to us).
+                raise GeneratorError(loc_of(item), "#pragma inside an enum's body")
             item_loc = loc_of(item)
             if item.name in self._enumerators:
                 raise GeneratorError(

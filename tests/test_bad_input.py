@@ -81,6 +81,10 @@ CASES: dict[str, Case] = {
         {"case.h": "typedef UINT X;\n\n#define F(a,) a\n"},
         r"case\.h:3:1: error: the preprocessor cannot read this #define directive",
     ),
+    "#pragma among an enum's enumerators": Case(
+        {"case.h": "typedef enum _E {\n    E_A = 1,\n#pragma pack(push, 1)\n} E;\n"},
+        r"case\.h:3:\d+: error: #pragma inside an enum's body",
+    ),
     "parentheses nested too deeply": Case(
         {"case.h": f"typedef struct _S {{\n    UINT a[{deep('(', ')', 200)}];\n}} S;\n"},
         rf"case\.h:2:{11 + MAX_NESTING - 1}: error: brackets nested more than {MAX_NESTING} .*",

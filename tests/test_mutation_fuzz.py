@@ -1,0 +1,152 @@
+"""Mutated headers and pages never break the generator: each run either writes
+bindings that import and pass ``check_layout()``, or stops with one located error
+(exit status 2) and leaves the output folder as it was; never a traceback.
+
+The inputs are the sample header and the corpus pages of what it declares, with
+tokens deleted, inserted (C and preprocessor pieces for the header, markdown and
+HTML for the pages), repeated, swapped, and the text cut short. Fixed seed; for
+long runs:
+
+- ``D3DKMT_FUZZ_MUTATIONS=2000``: that many mutated headers, and half as many page
+  sets (default 40 and 20);
+- ``D3DKMT_FUZZ_SEED=N``: another seed (shared with ``test_layout_fuzz.py``).
+
+A failing input is kept in the test's temp folder, named in the failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+
+from conftest import load_module
+
+from generator.cli import main, sample_dir
+
+MUTATIONS = int(os.environ.get("D3DKMT_FUZZ_MUTATIONS", "40"))
+SEED = int(os.environ.get("D3DKMT_FUZZ_SEED", "0"))
+
+C_PIECES = [
+    "{", "}", ";", ",", "*", "(", ")", "[", "]", ":", "=", "<<", ">>", "~", "!", "?", "...",
+    "\n#if 1\n", "\n#endif\n", "\n#else\n", "\n#elif\n", "\n#define X\n", "\n#define\n",
+    "\n#define F(a) a##a\n", "\n#undef\n", "\n#ifdef\n", "\n#pragma\n", "\n#pragma pack(push, 1)\n",
+    "\n#pragma pack(pop)\n", "\n#pragma pack(\n", '\n#include "nowhere.h"\n', "\n#error x\n",
+    "__declspec(align(8))", "DECLSPEC_ALIGN(3)", "0", "-1", "99999999999999999999", "0x80000000",
+    "UINT", "struct", "union", "enum", "typedef", "const", "volatile", "unsigned", "long long",
+    "char", "void", "__int64", "_In_", "_Out_writes_bytes_(x)", "D3DKMT_HANDLE", "X",
+    "sizeof(X)", "1/0", '"str"', "'c'", "C_ASSERT(sizeof(X) == 4);", "\\\n", "/*", "*/", "//",
+    "\x00", "\u00e9",
+]  # fmt: skip
+PAGE_PIECES = [
+    "<table>", "</table>", "<tr>", "<td>", "</td>", "<b>", "</b>", "<br/>", "<p>", "<!--", "-->",
+    "&amp;", "&#xD800;", "&#0;", "&bogus;", "|", "| --- |", "---", "```", "`", "[link](", "](x)",
+    "## -struct-fields", "## -description", "## -remarks", "### -field hDevice", "### -field",
+    "## ", "# ", "\n", "\n\n", "\x00", "\r", "\u2028", "\u00e9", "\ufeff", "* ", "1. ", "> ",
+    "    ", "\t", "<", ">", '"', "'", ":", "- ", "api_name:", "UID: ", "\n---\n", "{", "}", "\\",
+    '<a href="', "<img src=x>", "<xref:x>", ":::", "**", "__",
+]  # fmt: skip
+_TOKEN = re.compile(r"\s+|\w+|\"[^\"\n]*\"|.", re.S)
+_ERROR_LINE = re.compile(r"[^\s:][^:\n]*(:\d+:\d+)?: error: .+")
+# The pages of what the sample header declares, in the corpus's docs/d3dkmthk.
+SAMPLE_PAGES = [
+    "ns-d3dkmthk-_d3dkmt_destroyallocation.md", "ns-d3dkmthk-_d3dkmt_destroyallocation2.md",
+    "ne-d3dkmthk-_d3dkmt_allocationresidencystatus.md", "nf-d3dkmthk-d3dkmtdestroyallocation.md",
+    "nf-d3dkmthk-d3dkmtdestroyallocation2.md", "nc-d3dkmthk-pfnd3dkmt_destroyallocation.md",
+]  # fmt: skip
+OLD = "# the previous output\n"
+
+
+def mutate(text: str, pieces: list[str], rng: random.Random) -> str:
+    tokens = _TOKEN.findall(text)
+    for _ in range(rng.randint(1, 4)):
+        if not tokens:
+            break
+        op, at = rng.random(), rng.randrange(len(tokens))
+        if op < 0.3:
+            del tokens[at]
+        elif op < 0.6:
+            tokens.insert(at, rng.choice(pieces))
+        elif op < 0.75:
+            tokens[at:at] = tokens[at : at + rng.randint(1, 40)]
+        elif op < 0.85:
+            tokens = tokens[:at]
+        else:
+            other = rng.randrange(len(tokens))
+            tokens[at], tokens[other] = tokens[other], tokens[at]
+    return "".join(tokens)
+
+
+def run_once(header: Path, docs: Path | None, out: Path, *extra: str) -> str | None:
+    """What is wrong with one run, or None: exit 0 and bindings that import and
+    check, or exit 2, one located error and the old output untouched."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    (out / f"{header.stem}.py").write_text(OLD)
+    args = ["generate", "--header", str(header), "--out", str(out), "--no-cache", *extra]
+    args += ["--docs", str(docs)] if docs else []
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            status = main(args)
+    except BaseException as exc:  # noqa: BLE001 - exactly what must never happen
+        return f"raised {exc!r}"
+    errors = [line for line in stderr.getvalue().splitlines() if ": error:" in line]
+    if "Traceback" in stderr.getvalue():
+        return "printed a traceback:\n" + stderr.getvalue()[-3000:]
+    if status == 2:
+        if len(errors) != 1 or not _ERROR_LINE.fullmatch(errors[0]):
+            return "exit 2 without one located error line:\n" + stderr.getvalue()[-3000:]
+        if [p.name for p in out.iterdir()] != [f"{header.stem}.py"]:
+            return f"a failed run changed the output folder: {sorted(os.listdir(out))}"
+        if (out / f"{header.stem}.py").read_text() != OLD:
+            return "a failed run changed the output"
+        return None
+    if status != 0:
+        return f"exit status {status}:\n" + stderr.getvalue()[-3000:]
+    module = load_module(out / f"{header.stem}.py")
+    problems = module.check_layout()
+    return f"check_layout(): {problems}" if problems else None
+
+
+def test_mutated_headers(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    base = (sample_dir() / "d3dkmthk.h").read_text(encoding="utf-8")
+    failures = []
+    for case in range(MUTATIONS):
+        folder = tmp_path / f"case{case}"
+        folder.mkdir()
+        header = folder / "d3dkmthk.h"
+        header.write_text(mutate(base, C_PIECES, rng), encoding="utf-8")
+        problem = run_once(header, None, folder / "out")
+        if problem:
+            failures.append(f"{header}: {problem}")
+        else:
+            shutil.rmtree(folder)
+    assert not failures, "\n\n".join(failures[:3])
+
+
+def test_mutated_pages(tmp_path: Path, corpus: Path) -> None:
+    rng = random.Random(SEED)
+    pages = {name: (corpus / "docs" / "d3dkmthk" / name).read_text(encoding="utf-8")
+             for name in SAMPLE_PAGES}  # fmt: skip
+    failures = []
+    for case in range(max(MUTATIONS // 2, 1)):
+        folder = tmp_path / f"case{case}"
+        docs = folder / "docs"
+        docs.mkdir(parents=True)
+        for name, text in pages.items():
+            if rng.random() < 0.5:
+                text = mutate(text, PAGE_PIECES, rng)
+            (docs / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+        for extra in ((), ("--strict",)):
+            problem = run_once(sample_dir() / "d3dkmthk.h", docs, folder / "out", *extra)
+            if problem:
+                failures.append(f"{docs} {' '.join(extra)}: {problem}")
+        if not failures:
+            shutil.rmtree(folder)
+    assert not failures, "\n\n".join(failures[:3])
