@@ -8,7 +8,6 @@ still imports pcpp, pycparser and jinja2.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +21,9 @@ from .errors import Diagnostics, GeneratorError, Loc
 from .inputs import folder_digest
 
 if TYPE_CHECKING:
+    import multiprocessing.connection
+    import multiprocessing.process
+
     from .docs import DocIndex, DocPage
 
 # (kind, path) -> sha256 of the inputs a run has hashed (outputs.input_digests)
@@ -72,6 +74,8 @@ class PageReader:
                 raise
 
     def _start(self) -> None:
+        import multiprocessing  # (only here: a run with its pages cached never needs it)
+
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.answer, sender = context.Pipe(duplex=False)
