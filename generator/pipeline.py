@@ -143,7 +143,8 @@ def analyze(options: Options, digests: Digests | None = None) -> Analysis:
     cached = cache.get("analysis", name) if name else None
     if isinstance(cached, Analysis):
         return cached
-    analysis = _analyze(options)
+    with _no_cyclic_gc():
+        analysis = _analyze(options)
     if name:
         cache.put("analysis", name, analysis, analysis.depends)
     return analysis
@@ -218,21 +219,23 @@ def _analyze(options: Options) -> Analysis:
 
 
 def _build(options: Options, pages: PageReader, digests: Digests) -> Result:
-    analysis = analyze(options, digests)
-    with _long_lived():
+    with _no_cyclic_gc():
+        analysis = analyze(options, digests)
         docs = pages.index(analysis.diagnostics)
         return _back_half(options, analysis, docs, pages.digests, digests)
 
 
 @contextmanager
-def _long_lived() -> Iterator[None]:
-    """No cyclic GC until the build ends: the IR, layouts and pages live to the end.
+def _no_cyclic_gc() -> Iterator[None]:
+    """No cyclic GC while a build runs (the CLI runs without it anyway).
 
-    The stages after them make few cycles (a megabyte on a 2,000-record header),
-    but each full collection would walk all of that again (a tenth of a second on
-    libdxg, more on a big header). Frozen, they are left out of collections after
-    the build too, until it ends. A program that froze objects itself, or turned
-    the GC off, keeps its own arrangement.
+    What the stages make lives to the end (AST to IR, IR, layouts, pages) or is
+    freed by reference counting (parse.py breaks the parser's cycles; pcpp leaves
+    two small classes per ``#if`` it evaluates), so collections would free next to nothing,
+    yet each full one walks all of it again: a fifth of an in-process build of
+    libdxg, half the parse of a 10 MB header. What was alive before is frozen,
+    left out of collections until the build ends. A program that froze objects
+    itself, or turned the GC off, keeps its own arrangement.
     """
     if gc.get_freeze_count() or not gc.isenabled():
         yield

@@ -1,6 +1,7 @@
 """Our faster lexers give the very tokens of the ones they stand in for:
 generator.cpp_lexer those of pcpp's PLY lexer, parse._Lexer pycparser's; and the
-parser built on them keeps no more than it needs."""
+parser built on them keeps no more than it needs, so that a build can run
+without the cyclic GC."""
 
 from __future__ import annotations
 
@@ -203,3 +204,41 @@ def test_parse_and_lower_leave_no_cycles(corpus: Path) -> None:
         if enabled:
             gc.enable()
     assert module.records
+
+
+def test_a_build_runs_without_the_cyclic_gc_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No collection while the stages run (not even one asked for: gc.collect()
+    runs with the GC off too), and the GC as it was once the build is over."""
+    from generator import pipeline
+
+    header = tmp_path / "case.h"
+    header.write_text("typedef struct _S { UINT a; UCHAR b[3]; } S;\n#if 1\n#endif\n")
+    during: list[bool] = []
+    collections_while_off: list[dict] = []
+    lower = pipeline.lower
+
+    def watched_lower(*args: object) -> object:
+        during.append(gc.isenabled())
+        return lower(*args)
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start" and not gc.isenabled():
+            collections_while_off.append(info)
+
+    monkeypatch.setattr(pipeline, "lower", watched_lower)
+    gc.callbacks.append(watch)
+    try:
+        pipeline.build(pipeline.Options(header, rules=()))
+    finally:
+        gc.callbacks.remove(watch)
+    assert during == [False]
+    assert collections_while_off == []
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # a program that turned it off keeps it off
+    try:
+        pipeline.build(pipeline.Options(header, rules=()))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
