@@ -229,7 +229,7 @@ def _plain_parser() -> Iterator[c_parser.CParser]:
 def _release(parser: c_parser.CParser) -> None:
     """Break the cycle a parser makes with its lexer (whose error callback is the
     parser's method), so that reference counting frees both, and the text the
-    lexer holds: the CLI runs without the cyclic GC, and lowering makes a parser
+    lexer holds: a build runs without the cyclic GC, and lowering makes a parser
     for every alignment it reads."""
     parser.clex = parser._tokens = None  # type: ignore[assignment]
 

@@ -181,9 +181,9 @@ def _analyze(options: Options) -> Analysis:
     pp = preprocess(options.header, abi=first, include_dirs=options.include_dirs, defines=defines)
     for loc, message in pp.warnings:
         diagnostics.warn(loc, message)
-    # No gc.collect() between the stages (the CLI runs without the cyclic GC): pcpp
-    # and pycparser leave next to no cycles (parse.py breaks the parser's), and a
-    # full collection would walk everything alive, 30 ms each on libdxg.
+    # No gc.collect() between the stages (see _no_cyclic_gc): pcpp and pycparser
+    # leave next to no cycles (parse.py breaks the parser's), and a full collection
+    # would walk everything alive, 30 ms each on libdxg.
     parsed = parse(pp.text, diagnostics)
     module = lower(parsed.ast, pp, options.header.name, first, diagnostics)
     del parsed  # the AST: the IR has all it needs
