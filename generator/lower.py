@@ -319,7 +319,7 @@ class Lowerer:
             type_ = self._type(decl.type, loc, owner)
             if decl.name is None and decl.bitsize is None and not self._is_record(type_):
                 # ``UINT;``: only a struct or union is a member without a name (C11
-                # 6.7.2.1p13, MSVC's typedef-named ones too); clang and MSVC warn and drop it.
+                # 6.7.2.1p13, MSVC's typedef-named ones too); clang warns and drops it.
                 self.diagnostics.warn(loc, "member declares nothing (no name); ignored")
                 continue
             if isinstance(type_, ir.Ref) and type_.kind == "record" and owner == type_.name:

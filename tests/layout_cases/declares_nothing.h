@@ -1,7 +1,7 @@
 /*
  * A member that declares nothing (a type but no name, not a struct or union)
- * is dropped, as MSVC and clang drop it with a warning; a bare #pragma is no
- * directive at all.
+ * is dropped, as clang drops it with a warning; a bare #pragma is no directive
+ * at all.
  */
 #pragma
 typedef struct _NOTHING_DECLARED { UCHAR a; UINT; USHORT b; } NOTHING_DECLARED;
