@@ -231,11 +231,11 @@ def _no_cyclic_gc() -> Iterator[None]:
 
     What the stages make lives to the end (AST to IR, IR, layouts, pages) or is
     freed by reference counting (parse.py breaks the parser's cycles; pcpp leaves
-    two small classes per ``#if`` it evaluates), so collections would free next to nothing,
-    yet each full one walks all of it again: a fifth of an in-process build of
-    libdxg, half the parse of a 10 MB header. What was alive before is frozen,
-    left out of collections until the build ends. A program that froze objects
-    itself, or turned the GC off, keeps its own arrangement.
+    two small classes per ``#if`` it evaluates), so collections would free next
+    to nothing, yet each full one walks all of it again: a fifth of an in-process
+    build of libdxg, half the parse of a 10 MB header. What was alive before is
+    frozen, left out of collections until the build ends. A program that froze
+    objects itself, or turned the GC off, keeps its own arrangement.
     """
     if gc.get_freeze_count() or not gc.isenabled():
         yield
