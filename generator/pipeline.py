@@ -197,6 +197,9 @@ def _analyze(options: Options) -> Analysis:
         asserts = parse_size_asserts(pp86.text, module.typedefs)
         checks += size_checks(asserts, module, pp86, "x86")
         sources += pp86.sources
+    elif "x86" in options.abis:
+        # Nothing in the header asks for the architecture: x86 reads the same asserts.
+        checks += [replace(check, abi="x86") for check in module.size_checks]
     module = replace(
         module,
         size_checks=tuple(checks),
@@ -207,6 +210,7 @@ def _analyze(options: Options) -> Analysis:
     engines = layouts(module)
     for engine in engines.values():
         engine.all_records()  # errors (a record holding itself, say) surface here
+    _check_sizes(module, engines)
     provenance = Provenance(
         header=module.header,
         sdk_version=options.sdk_version,
@@ -216,6 +220,18 @@ def _analyze(options: Options) -> Analysis:
     )
     depends = tuple(dict.fromkeys((path, digest) for _, path, digest in sources if path))
     return Analysis(module, engines, diagnostics, provenance, depends)
+
+
+def _check_sizes(module: ir.Module, engines: Mapping[str, Layout]) -> None:
+    """The header's own ``C_ASSERT(sizeof(X) == N)``, against the layouts: one that
+    fails would stop MSVC too, and bindings made from such a header would fail
+    their ``check_layout()`` (or be wrong, for a type they do not check)."""
+    for check in module.size_checks:
+        size, _ = engines[check.abi].size_align(check.type)
+        if size != check.size:
+            raise GeneratorError(
+                check.loc, f"C_ASSERT fails: sizeof is {size} on {check.abi}, not {check.size}"
+            )
 
 
 def _build(options: Options, pages: PageReader, digests: Digests) -> Result:

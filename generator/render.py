@@ -289,9 +289,14 @@ class _Builder:
         for function in module.functions:
             if emitted(function.loc):
                 view.functions.append(self.function_view(function))
+        # check_layout() looks each name up in the module: a check on a type it has no
+        # name for (``sizeof(PVOID)``, a prelude type) was made at generation only.
+        named = {r.name for r in view.records} | {a.name for a in view.aliases}
         for check in module.size_checks:
-            view.size_checks.append((self.spelling.py_name(check.type), check.abi, check.size,
-                                     f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
+            name = self.spelling.py_name(check.type)
+            if name in named:
+                view.size_checks.append((name, check.abi, check.size,
+                                         f"{check.loc.file}:{check.loc.line}"))  # fmt: skip
         view.imports = _ctypes_imports(view)
         view.stub_imports = _stub_imports(view)
         view.shadow_aliases = sorted(self.shadow_aliases.items())

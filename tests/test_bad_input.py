@@ -181,6 +181,14 @@ CASES: dict[str, Case] = {
         {"case.h": "typedef UINT X;\nC_ASSERT(1 == 2);\n"},
         r"case\.h:2:14: error: C_ASSERT fails",
     ),
+    "C_ASSERT on a size the layout does not give": Case(
+        {"case.h": "typedef struct _S { UINT a; } S;\nC_ASSERT(sizeof(S) == 8);\n"},
+        r"case\.h:2:\d+: error: C_ASSERT fails: sizeof is 4 on x64, not 8",
+    ),
+    "C_ASSERT that holds on x64 only": Case(
+        {"case.h": "typedef UINT X;\nC_ASSERT(sizeof(PVOID) == 8);\n"},
+        r"case\.h:2:\d+: error: C_ASSERT fails: sizeof is 4 on x86, not 8",
+    ),
     # -- options -----------------------------------------------------------------------------
     "-D value that is neither a number nor a macro": Case(
         {

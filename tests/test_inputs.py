@@ -63,6 +63,20 @@ def test_a_member_that_declares_nothing_is_dropped_with_a_located_warning(
     assert [name for name, _ in module.H._fields_] == ["a", "b"]
 
 
+def test_size_checks_on_types_the_module_has_no_name_for(tmp_path: Path) -> None:
+    """The header's C_ASSERTs are checked as the bindings are made; check_layout()
+    looks again at those on the module's own names only."""
+    text = (
+        "typedef struct _S { PVOID p; } S;\n"
+        "#ifdef _WIN64\nC_ASSERT(sizeof(PVOID) == 8);\nC_ASSERT(sizeof(S) == 8);\n"
+        "#else\nC_ASSERT(sizeof(void *) == 4);\nC_ASSERT(sizeof(S) == 4);\n#endif\n"
+    )
+    result, module = _generate(tmp_path, text)
+    assert len(result.module.size_checks) == 4
+    assert [(name, abi) for name, abi, *_ in module._SIZE_CHECKS] == [("S", "x64"), ("S", "x86")]
+    assert module.check_layout() == []
+
+
 def test_undeclared_name_used_by_value_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(GeneratorError, match="MYSTERY"):
         _generate(tmp_path, "typedef struct _H { MYSTERY Value; } H;\n")
