@@ -8,8 +8,9 @@ tokens deleted, inserted (C and preprocessor pieces for the header, markdown and
 HTML for the pages), repeated, swapped, and the text cut short. Fixed seed; for
 long runs:
 
-- ``D3DKMT_FUZZ_MUTATIONS=2000``: that many mutated headers, and half as many page
-  sets (default 40 and 20);
+- ``D3DKMT_FUZZ_MUTATIONS=2000``: that many mutated headers, half as many page
+  sets and an eighth as many libdxg headers with lines about the architecture
+  put in or taken out (default 40, 20 and 5);
 - ``D3DKMT_FUZZ_SEED=N``: another seed (shared with ``test_layout_fuzz.py``).
 
 A failing input is kept in the test's temp folder, named in the failure.
@@ -50,6 +51,16 @@ PAGE_PIECES = [
     "## ", "# ", "\n", "\n\n", "\x00", "\r", "\u2028", "\u00e9", "\ufeff", "* ", "1. ", "> ",
     "    ", "\t", "<", ">", '"', "'", ":", "- ", "api_name:", "UID: ", "\n---\n", "{", "}", "\\",
     '<a href="', "<img src=x>", "<xref:x>", ":::", "**", "__",
+]  # fmt: skip
+# Lines put into libdxg's headers: what its x86 view and size checks read.
+ARCH_LINES = [
+    "#ifdef _AMD64_", "#if defined(_X86_)", "#ifndef _WIN64", "#else", "#endif",
+    "#elif defined(_M_IX86)", "C_ASSERT(sizeof(D3DKMT_HANDLE) == 4);",
+    "C_ASSERT(sizeof(PVOID) == 8);", "C_ASSERT(sizeof(D3DKMT_CREATEDEVICE) == 24);",
+    "#pragma pack(push, 4)", "#pragma pack(pop)", "#define _AMD64_ 1", "#undef _AMD64_",
+    "typedef struct _ZZ { UINT a; VOID * __ptr32 p; UCHAR c; } ZZ;",
+    "typedef struct DECLSPEC_ALIGN(16) _YY { UINT a; } YY;",
+    "typedef struct _WW { UINT a[sizeof(PVOID)]; } WW;",
 ]  # fmt: skip
 _TOKEN = re.compile(r"\s+|\w+|\"[^\"\n]*\"|.", re.S)
 _ERROR_LINE = re.compile(r"[^\s:][^:\n]*(:\d+:\d+)?: error: .+")
@@ -172,5 +183,35 @@ def test_mutated_pages(tmp_path: Path, corpus: Path) -> None:
             if problem:
                 failures.append(f"{docs} {' '.join(extra)}: {problem}")
         if not failures:
+            shutil.rmtree(folder)
+    assert not failures, "\n\n".join(failures[:3])
+
+
+def test_mutated_architecture_lines(tmp_path: Path, corpus: Path) -> None:
+    """libdxg with lines about the architecture put in or taken out: the x86 view
+    (groups read again), pointer widths, packs and the header's size checks."""
+    rng = random.Random(SEED)
+    sources = sorted((corpus / "headers" / "libdxg").glob("*.h"))
+    base = (corpus / "headers" / "libdxg" / "d3dkmthk.h").read_text(encoding="utf-8")
+    lines = base.replace("\r\n", "\n").split("\n")
+    failures = []
+    for case in range(max(MUTATIONS // 8, 1)):
+        folder = tmp_path / f"case{case}"
+        folder.mkdir()
+        for source in sources:
+            shutil.copy(source, folder / source.name)
+        mutated = list(lines)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(mutated))
+            if rng.random() < 0.7:
+                mutated.insert(at, rng.choice(ARCH_LINES))
+            else:
+                del mutated[at]
+        header = folder / "d3dkmthk.h"
+        header.write_text("\n".join(mutated), encoding="utf-8")
+        problem = run_once(header, None, folder / "out")
+        if problem:
+            failures.append(f"{header}: {problem}")
+        else:
             shutil.rmtree(folder)
     assert not failures, "\n\n".join(failures[:3])
