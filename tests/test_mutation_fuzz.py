@@ -5,7 +5,8 @@ on the same header answer or give one located error; never a traceback.
 
 The inputs are the sample header and the corpus pages of what it declares, with
 tokens deleted, inserted (C and preprocessor pieces for the header, markdown and
-HTML for the pages), repeated, swapped, and the text cut short. Fixed seed; for
+HTML for the pages), repeated, swapped, and the text cut short; and libdxg's
+d3dkmthk.h with lines about the architecture put in or taken out. Fixed seed; for
 long runs:
 
 - ``D3DKMT_FUZZ_MUTATIONS=2000``: that many mutated headers, half as many page
