@@ -22,8 +22,8 @@ from . import __version__
 from .atomic import WriteFailed, recover, write_atomically
 from .cache import default_dir as default_cache_dir
 from .diff import FORMATS as DIFF_FORMATS
-from .diff import compare
-from .errors import COMMAND_LINE, GeneratorError, option_error
+from .diff import SHAPE_ERRORS, compare, unreadable
+from .errors import COMMAND_LINE, GeneratorError, Loc, option_error
 from .options import INTERFACE_VERSION, Options
 from .outputs import Outputs, outputs
 from .sdk import find_kit, installed_kit_root
@@ -483,9 +483,30 @@ def _diff(args: argparse.Namespace) -> int:
     except GeneratorError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
-    report = compare(old, new, (args.old, args.new))
+    try:
+        report = compare(old, new, (args.old, args.new))
+    except SHAPE_ERRORS:
+        print(_damaged_snapshot(args, {"old": old, "new": new}), file=sys.stderr)
+        return EXIT_BAD_INPUT
     sys.stdout.write(DIFF_FORMATS[args.format](report))
     return EXIT_DIFFERENT if report.breaking else EXIT_OK
+
+
+def _damaged_snapshot(args: argparse.Namespace, sides: Mapping[str, dict]) -> GeneratorError:
+    """The error for a diff whose snapshots cannot be compared: at the snapshot file
+    that cannot be read (those made from a header here are whole)."""
+    files = [side for side in sides if _is_snapshot_file(getattr(args, side))]
+    for side in files:
+        problem = unreadable(sides[side])
+        if problem:
+            return GeneratorError(Loc(getattr(args, side)), f"damaged ABI snapshot: {problem}")
+    named = " and ".join(getattr(args, side) for side in files) or "the two sides"
+    return GeneratorError(COMMAND_LINE, f"{named} cannot be compared (a damaged ABI snapshot?)")
+
+
+def _is_snapshot_file(spec: str) -> bool:
+    path = Path(spec)
+    return path.suffix.lower() == ".json" and not path.is_dir()
 
 
 def _diff_side(args: argparse.Namespace, side: str) -> dict:
@@ -495,7 +516,7 @@ def _diff_side(args: argparse.Namespace, side: str) -> dict:
 
     spec = getattr(args, side)
     path = Path(spec)
-    if path.suffix.lower() == ".json" and not path.is_dir():
+    if _is_snapshot_file(spec):
         return load_snapshot(path)
     if path.is_file():
         header, includes, version = path, (), None

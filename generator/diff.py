@@ -109,6 +109,25 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], labels: tuple[str, s
     return Report(side(labels[0], old), side(labels[1], new), changes)
 
 
+# What the comparison fails with on a snapshot of the wrong shape (hand-edited,
+# damaged): valid JSON, but a member or an ABI missing, a list for a mapping.
+SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def unreadable(snapshot: Mapping[str, Any]) -> str | None:
+    """What ``compare`` cannot read in one snapshot, or None: compared with itself
+    and with nothing both ways, each entry is read as kept, added and removed."""
+    nothing: dict[str, Any] = {"abis": snapshot.get("abis", ())}
+    try:
+        for old, new in ((snapshot, snapshot), (snapshot, nothing), (nothing, snapshot)):
+            compare(old, new, ("old", "new"))
+    except SHAPE_ERRORS as exc:
+        if isinstance(exc, KeyError):
+            return f"no {exc.args[0]!r} where the format has one"
+        return f"an entry of another shape than the format's ({exc})"
+    return None
+
+
 def _ends(
     kind: str,
     old: Mapping,

@@ -1,7 +1,8 @@
 """Mutated headers and pages never break the generator: each ``generate`` either
 writes bindings that import and pass ``check_layout()``, or stops with one located
 error (exit status 2) and leaves the output folder as it was; ``diff`` and ``show``
-on the same header answer or give one located error; never a traceback.
+on the same header, and on a mutated ABI snapshot, answer or give one located
+error; never a traceback.
 
 The inputs are the sample header and the corpus pages of what it declares, with
 tokens deleted, inserted (C and preprocessor pieces for the header, markdown and
@@ -52,6 +53,10 @@ PAGE_PIECES = [
     "## ", "# ", "\n", "\n\n", "\x00", "\r", "\u2028", "\u00e9", "\ufeff", "* ", "1. ", "> ",
     "    ", "\t", "<", ">", '"', "'", ":", "- ", "api_name:", "UID: ", "\n---\n", "{", "}", "\\",
     '<a href="', "<img src=x>", "<xref:x>", ":::", "**", "__",
+]  # fmt: skip
+JSON_PIECES = [
+    "{", "}", "[", "]", ",", ":", '"', "null", "true", "-1", "1e999", '"x"', "0", "{}", "[]",
+    '"size"', '"records"', '"x86"', "99999999999999999999",
 ]  # fmt: skip
 # Lines put into libdxg's headers: what its x86 view and size checks read.
 ARCH_LINES = [
@@ -163,6 +168,30 @@ def test_mutated_headers(tmp_path: Path) -> None:
             failures.append(f"{header}: {problem}")
         else:
             shutil.rmtree(folder)
+    assert not failures, "\n\n".join(failures[:3])
+
+
+def test_mutated_snapshots(tmp_path: Path) -> None:
+    """``diff`` of an ABI snapshot (``--layout-json``) mutated as text, against the
+    whole one and against the header, either way round."""
+    rng = random.Random(SEED)
+    sample = sample_dir() / "d3dkmthk.h"
+    whole = tmp_path / "whole.json"
+    _, problem = _command(["generate", "--no-cache", "--header", str(sample), "--out",
+                           str(tmp_path / "out"), "--layout-json", str(whole)], (0,))  # fmt: skip
+    assert problem is None
+    base = whole.read_text(encoding="utf-8")
+    failures = []
+    for case in range(MUTATIONS):
+        mutated = tmp_path / f"case{case}.json"
+        mutated.write_text(mutate(base, JSON_PIECES, rng), encoding="utf-8")
+        for pair in ((whole, mutated), (mutated, sample), (sample, mutated)):
+            _, problem = _command(["diff", "--no-cache", *map(str, pair)], (0, 1))
+            if problem:
+                failures.append(f"{mutated}: {problem}")
+                break
+        else:
+            mutated.unlink()
     assert not failures, "\n\n".join(failures[:3])
 
 

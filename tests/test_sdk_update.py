@@ -165,6 +165,33 @@ def test_diff_input_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["diff", str(tmp_path / "missing.h"), str(old)]) == 2
 
 
+def test_a_damaged_snapshot_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Valid JSON of another shape (an ABI gone, a number for the members): the
+    error names the damaged snapshot, whichever side it is on."""
+    old, new = _headers(tmp_path)
+    good = tmp_path / "good.json"
+    assert main(["generate", "--header", str(old), "--out", str(tmp_path / "o"),
+                 "--layout-json", str(good)]) == 0  # fmt: skip
+    capsys.readouterr()
+    data = json.loads(good.read_text())
+    for record in data["records"].values():
+        del record["x86"]
+    (tmp_path / "no-x86.json").write_text(json.dumps(data))
+    data = json.loads(good.read_text())
+    for record in data["records"].values():
+        record["members"] = 1
+    (tmp_path / "number.json").write_text(json.dumps(data))
+    for damaged in ("no-x86.json", "number.json"):
+        for args in ([damaged, str(new)], [str(new), damaged], ["good.json", damaged]):
+            paths = [str(tmp_path / a) if a.endswith(".json") else a for a in args]
+            assert main(["diff", *paths]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"{tmp_path / damaged}: error: damaged ABI snapshot: "), err
+            assert "Traceback" not in err
+
+
 def test_diff_between_interface_versions_matches_clang(
     corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
