@@ -485,10 +485,11 @@ def _diff(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         report = compare(old, new, (args.old, args.new))
+        text = DIFF_FORMATS[args.format](report)
     except SHAPE_ERRORS:
         print(_damaged_snapshot(args, {"old": old, "new": new}), file=sys.stderr)
         return EXIT_BAD_INPUT
-    sys.stdout.write(DIFF_FORMATS[args.format](report))
+    sys.stdout.write(text)
     return EXIT_DIFFERENT if report.breaking else EXIT_OK
 
 

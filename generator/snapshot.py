@@ -69,12 +69,17 @@ def load_snapshot(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GeneratorError(Loc(str(path), exc.lineno, exc.colno), exc.msg) from None
+    except RecursionError:
+        raise GeneratorError(Loc(str(path)), "not an ABI snapshot: nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise GeneratorError(
             Loc(str(path)),
             "not an ABI snapshot (write one with d3dkmt-codegen generate --layout-json FILE)",
         )
-    if data.get("format_version", 0) > FORMAT_VERSION:
+    version = data.get("format_version", 0)
+    if not isinstance(version, int):
+        raise GeneratorError(Loc(str(path)), f"damaged ABI snapshot: format_version {version!r}")
+    if version > FORMAT_VERSION:
         raise GeneratorError(
             Loc(str(path)),
             f"ABI snapshot format {data.get('format_version')} is newer than this "

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from conftest import load_module
 
@@ -171,9 +173,27 @@ def test_mutated_headers(tmp_path: Path) -> None:
     assert not failures, "\n\n".join(failures[:3])
 
 
+def _replace_a_value(data: Any, rng: random.Random) -> Any:
+    """``data`` (parsed JSON) with one value, anywhere in it, of another kind."""
+    leaves: list[tuple[Any, Any]] = []  # (container, key)
+
+    def walk(node: Any) -> None:
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, dict | list) and value and rng.random() < 0.9:
+                walk(value)
+            else:
+                leaves.append((node, key))
+
+    walk(data)
+    container, key = rng.choice(leaves)
+    container[key] = rng.choice([None, 1, -5, "x", [], {}, [1], {"a": 1}, True, 1.5])
+    return data
+
+
 def test_mutated_snapshots(tmp_path: Path) -> None:
-    """``diff`` of an ABI snapshot (``--layout-json``) mutated as text, against the
-    whole one and against the header, either way round."""
+    """``diff`` of an ABI snapshot (``--layout-json``) mutated as text or with one
+    value of another kind, against the whole one and against the header, either
+    way round, in each format."""
     rng = random.Random(SEED)
     sample = sample_dir() / "d3dkmthk.h"
     whole = tmp_path / "whole.json"
@@ -184,9 +204,14 @@ def test_mutated_snapshots(tmp_path: Path) -> None:
     failures = []
     for case in range(MUTATIONS):
         mutated = tmp_path / f"case{case}.json"
-        mutated.write_text(mutate(base, JSON_PIECES, rng), encoding="utf-8")
+        if case % 2:
+            text = json.dumps(_replace_a_value(json.loads(base), rng))
+        else:
+            text = mutate(base, JSON_PIECES, rng)
+        mutated.write_text(text, encoding="utf-8")
         for pair in ((whole, mutated), (mutated, sample), (sample, mutated)):
-            _, problem = _command(["diff", "--no-cache", *map(str, pair)], (0, 1))
+            form = ["--format", rng.choice(["text", "markdown", "json"])]
+            _, problem = _command(["diff", "--no-cache", *form, *map(str, pair)], (0, 1))
             if problem:
                 failures.append(f"{mutated}: {problem}")
                 break
