@@ -164,7 +164,9 @@ def _common_tokens() -> re.Pattern[str] | None:
     """Blanks, then an identifier or an operator whose token pycparser 3.12's
     lexer would pick without its master regex; None for another pycparser."""
     fixed = getattr(c_lexer, "_fixed_tokens_by_first", None)
-    if fixed is None or not hasattr(c_lexer.CLexer, "_match_token"):
+    fields = getattr(c_lexer.Token, "__dataclass_fields__", {})
+    # (3.11, the one for Python 3.10, has that lexer too, but tokens without their file)
+    if fixed is None or not hasattr(c_lexer.CLexer, "_match_token") or "filename" not in fields:
         return None
     # Its master regex can match at no other first character of a fixed token
     # but '.' (.5), '/' (comments) and '[' ('[[' opens an attribute).

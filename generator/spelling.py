@@ -409,8 +409,9 @@ def reserved_names(kind: Kind) -> frozenset[str]:
         records = (ctypes.Structure, ctypes.Union)
         attributes = {n for cls in records for n in (*dir(cls), *dir(type(cls)))}
         return always | record_bound | _not_dunder(attributes) | set(_STUB_TYPES)
-    # name and value are Enum's (vars); the rest an int's (dir) and EnumType's (mro).
-    members = {*vars(enum.Enum), *dir(enum.IntEnum), *dir(type(enum.IntEnum))}
+    # name and value are Enum's (vars); the rest an int's (dir: Python 3.10's dir of
+    # IntEnum leaves them out) and EnumType's (mro).
+    members = {*vars(enum.Enum), *dir(int), *dir(enum.IntEnum), *dir(type(enum.IntEnum))}
     return module | _not_dunder(members)
 
 

@@ -83,7 +83,8 @@ CASES: dict[str, Case] = {
     ),
     "#pragma among an enum's enumerators": Case(
         {"case.h": "typedef enum _E {\n    E_A = 1,\n#pragma pack(push, 1)\n} E;\n"},
-        r"case\.h:3:\d+: error: #pragma inside an enum's body",
+        # (pycparser 3.11, the one for Python 3.10, takes no #pragma there at all)
+        r"case\.h:3:\d+: error: (#pragma inside an enum's body|syntax error: .*)",
     ),
     "parentheses nested too deeply": Case(
         {"case.h": f"typedef struct _S {{\n    UINT a[{deep('(', ')', 200)}];\n}} S;\n"},
