@@ -429,6 +429,9 @@ def import_costs(text: str, repeat: int, profile: bool) -> dict:
         return out
 
 
+IMPORT_ROUNDS = 15
+
+
 def added_to_bare_interpreter(folder: Path, env: dict, repeat: int) -> dict[str, float]:
     """What ``import d3dkmthk`` adds to ``python -c pass``, wall clock: with the
     ``.pyc`` in place, and where none can be used or written
@@ -456,7 +459,6 @@ def added_to_bare_interpreter(folder: Path, env: dict, repeat: int) -> dict[str,
     return {"with_pyc": with_pyc, "without_pyc": without}
 
 
-IMPORT_ROUNDS = 15
 CHECK_LAYOUT = """
 import json, time, {module} as m
 runs = []
