@@ -227,7 +227,10 @@ def _check_sizes(module: ir.Module, engines: Mapping[str, Layout]) -> None:
     fails would stop MSVC too, and bindings made from such a header would fail
     their ``check_layout()`` (or be wrong, for a type they do not check)."""
     for check in module.size_checks:
-        size, _ = engines[check.abi].size_align(check.type)
+        try:
+            size, _ = engines[check.abi].size_align(check.type)
+        except TypeError:  # void, a function type: MSVC rejects such a sizeof
+            raise GeneratorError(check.loc, "sizeof of a type without a size") from None
         if size != check.size:
             raise GeneratorError(
                 check.loc, f"C_ASSERT fails: sizeof is {size} on {check.abi}, not {check.size}"

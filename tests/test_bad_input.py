@@ -186,6 +186,10 @@ CASES: dict[str, Case] = {
         {"case.h": "typedef struct _S { UINT a; } S;\nC_ASSERT(sizeof(S) == 8);\n"},
         r"case\.h:2:\d+: error: C_ASSERT fails: sizeof is 4 on x64, not 8",
     ),
+    "C_ASSERT on the size of void": Case(
+        {"case.h": "typedef UINT X;\nC_ASSERT(sizeof(void) == 1);\n"},
+        r"case\.h:2:\d+: error: sizeof of a type without a size",
+    ),
     "C_ASSERT that holds on x64 only": Case(
         {"case.h": "typedef UINT X;\nC_ASSERT(sizeof(PVOID) == 8);\n"},
         r"case\.h:2:\d+: error: C_ASSERT fails: sizeof is 4 on x86, not 8",
