@@ -58,7 +58,6 @@ _NEEDS_WORDS = {
     "ifdef": "no macro name given in #ifdef",
     "ifndef": "no macro name given in #ifndef",
     "if": "#if with no expression",
-    "pragma": "",  # (dropped: a bare #pragma does nothing)
 }
 # (each name starts with "_": a literal first character keeps the search fast,
 # and a look-behind would not; see _arch_words)
@@ -410,10 +409,10 @@ class _Preprocessor(pcpp.Preprocessor):
         raise OutputDirective(pcpp.Action.IgnoreAndRemove)
 
     def on_directive_handle(self, directive, toks, ifpassthru, precedingtoks):  # noqa: ANN001, ANN201
+        if not toks and directive.value == "pragma":
+            # A bare #pragma does nothing, and pcpp reads its first word unchecked.
+            raise OutputDirective(pcpp.Action.IgnoreAndRemove)
         if not toks and directive.value in _NEEDS_WORDS:
-            if directive.value == "pragma":
-                # A bare #pragma does nothing, and pcpp reads its first word unchecked.
-                raise OutputDirective(pcpp.Action.IgnoreAndRemove)
             if sys._getframe(1).f_locals.get("enable", True):  # (a skipped group's is no error)
                 loc = Loc(self.name_of(directive.source), directive.lineno or 1, 1)
                 raise GeneratorError(loc, _NEEDS_WORDS[directive.value])
